@@ -34,6 +34,8 @@ class Settings:
         secret: HMAC key for hashing user ids (``LSTMGEN_SECRET``), else generated once
             and kept in ``home/secret``.
         guild_id: Discord guild for fast command sync (``LSTMGEN_GUILD_ID``), optional.
+        fetch_base_url: mirror for ``lstmgen data fetch`` (``LSTMGEN_FETCH_BASE_URL``),
+            optional; None means the canonical upstream.
     """
 
     home: Path
@@ -41,6 +43,7 @@ class Settings:
     db_url: str
     secret_env: str | None = field(default=None, repr=False)
     guild_id: int | None = None
+    fetch_base_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -56,7 +59,8 @@ class Settings:
                 raise InvalidRequest(f"LSTMGEN_GUILD_ID must be a number, got {guild!r}")
             guild_id = int(guild)
         return cls(home=home, models_dir=models_dir, db_url=db_url,
-                   secret_env=env.get("LSTMGEN_SECRET") or None, guild_id=guild_id)
+                   secret_env=env.get("LSTMGEN_SECRET") or None, guild_id=guild_id,
+                   fetch_base_url=env.get("LSTMGEN_FETCH_BASE_URL") or None)
 
     def ensure_home(self) -> Path:
         """Create the data dir if needed and return it."""
