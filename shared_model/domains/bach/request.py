@@ -8,6 +8,7 @@ asked for. Pure Python; never imports numpy, music21, torch or training.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from shared_model.domains.bach.constraints import MAX_BARS, ChoraleConstraint
 from shared_model.domains.bach.tokenizer import CONTROL_TOKENS
@@ -78,6 +79,8 @@ class ChoraleRequest:
             transposed, major keys likewise from C major.
         tempo: quarter notes per minute, 20..300.
     """
+
+    domain: ClassVar[str] = "bach"
 
     bars: int = 8
     key: str = "C"

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from shared_model.artifact import ArtifactMeta
 from shared_model.domains.base import Corpus
 from shared_model.domains.tang.corpus import TangCorpusConfig, load_corpus
 from shared_model.domains.tang.forms import CONTROL_TOKENS, FORMS, Form, format_poem, parse_form
@@ -19,6 +20,7 @@ from shared_model.domains.tang.keywords import KeywordConfig, compute_keyword_ta
 from shared_model.domains.tang.phonology import modern_phonology
 from shared_model.domains.tang.poem import PoemPlan, PoemResult, prepare_poem
 from shared_model.domains.tang.request import PoemRequest
+from shared_model.domains.tang.task import PoemTask, plan_poem
 
 
 class TangDomain:
@@ -50,6 +52,11 @@ class TangDomain:
                      extra: Mapping[str, Any] | None = None) -> PoemPlan:
         """See ``poem.prepare_poem``."""
         return prepare_poem(vocab, request, special_tokens=special_tokens, extra=extra)
+
+
+    def plan(self, meta: ArtifactMeta, request: Any) -> PoemTask:
+        """The Studio's Task for a ``PoemRequest`` against this model (see ``task.py``)."""
+        return plan_poem(meta, request)
 
 
 DOMAIN = TangDomain()

@@ -82,18 +82,19 @@ class PoemPlan:
         """A fresh constraint with the same rules (one per sampled row)."""
         return TangConstraint(self.tv, self.constraint.rules)
 
-    def result(self, generated: Sequence[int],
-               constraint: TangConstraint | None = None) -> PoemResult:
+    def result(self, generated: Sequence[int], constraint: TangConstraint | None = None,
+               report: dict[str, Any] | None = None) -> PoemResult:
         """The poem from the generated ids (without the prefix; specials are dropped).
 
-        ``constraint``: the one that decoded this row, if not ``self.constraint``.
+        ``constraint``: the one that decoded this row, if not ``self.constraint``;
+        ``report``: that constraint's ``report()`` when only the report is at hand.
         """
         ids = poem_ids(self.tv, list(self.prompt_ids) + list(generated))
         text = "".join(self.tv.vocab[t] for t in ids)
         script = self.request.script or self.model_script
         if script != self.model_script:
             text = convert_text(text, script, "phrase")
-        report = (constraint or self.constraint).report()
+        report = dict(report) if report is not None else (constraint or self.constraint).report()
         report["held"] = check_tokens(self.tv, self.constraint.rules, ids)
         if self.keywords_used:
             report["keywords"] = self.keywords_used

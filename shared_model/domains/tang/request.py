@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from shared_model.domains.tang.forms import FORMS, Form, is_hanzi, parse_form
 from shared_model.errors import InvalidRequest
@@ -46,6 +47,8 @@ class PoemRequest:
         keyword_strength: scale of the keyword bias, in nats (0 turns it off).
         script: output script; None: the model's own.
     """
+
+    domain: ClassVar[str] = "tang"
 
     form: str | None = None
     acrostic: str = ""
