@@ -46,3 +46,7 @@ class Busy(LstmgenError):
 
 class FetchError(LstmgenError):
     """A download failed or its checksum did not match."""
+
+
+class GenerationTimeout(LstmgenError, TimeoutError):
+    """A generation request took longer than its time limit and was abandoned."""
