@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -126,6 +126,7 @@ class Generation:
     unknown_chars: list[str] = field(default_factory=list)
     constraints: dict[str, Any] = field(default_factory=dict)
     data: bytes | None = field(default=None, repr=False)  # e.g. MIDI bytes
+    result: Any = field(default=None, repr=False, compare=False)  # the domain's output object
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "model": self.model, "model_sha256": self.model_sha256,
@@ -215,6 +216,33 @@ class Studio:
                 g.id = self.store.record_generation(self._record(g, source, requester))
         return gens
 
+    def stream(self, request: GenerateRequest, on_piece: Callable[[int, str], None], *,
+               source: str = "cli", requester: str | None = None,
+               record: bool = True) -> list[Generation]:
+        """Like ``generate``, calling ``on_piece(sample index, new text)`` after each step.
+
+        The pieces are the decoder's raw text (a domain formats the finished sample, so
+        ``Generation.formatted`` may differ); the finished generations are returned and
+        recorded as ``generate`` does. Synchronous, for callers without an event loop of
+        their own to spare (the notebook magic).
+        """
+        _check_source(source)
+        info, session, task, sampling, prompt = self._prepare(request)
+        decoder = Decoder(session)
+        rows = decoder.rows(prompt, sampling, n=request.n,
+                            controls=task.controls if task else (),
+                            constraint=task.new_constraint if task else None)
+        for step in decoder.iterate(rows):
+            for row, piece in step:
+                if piece:
+                    on_piece(row.index, piece)
+        results = [r.result(session.name, prompt, session.provider) for r in rows]
+        gens = [self._finish(info, session, request, task, r) for r in results]
+        if record:
+            for g in gens:
+                g.id = self.store.record_generation(self._record(g, source, requester))
+        return gens
+
     async def agenerate(self, request: GenerateRequest, *, source: str = "discord",
                         requester: str | None = None, record: bool = True,
                         timeout: float | None = None) -> list[Generation]:
@@ -265,6 +293,7 @@ class Studio:
         checks: dict[str, float | bool] = {}
         text = formatted = r.text
         data: bytes | None = None
+        out: Any = None
         if task is not None:
             out = task.finish(r.token_ids, r.constraint_report)
             text, formatted, output = out.text, out.formatted(), out.to_dict()
@@ -280,7 +309,7 @@ class Studio:
             formatted=formatted, params=params, latency_ms=r.latency_ms, provider=r.provider,
             finish_reason=r.finish_reason, tokens=r.tokens_generated, seed=r.params.get("seed"),
             output=output, metrics=metrics, unknown_chars=r.unknown_chars,
-            constraints=r.constraint_report, data=data)
+            constraints=r.constraint_report, data=data, result=out)
 
     @staticmethod
     def _record(g: Generation, source: str, requester: str | None) -> GenerationRecord:

@@ -106,13 +106,15 @@ def tiny_model(tiny_checkpoint: Path) -> Path:
     return export_onnx(tiny_checkpoint, tiny_checkpoint.parent / "tiny.onnx")
 
 
-# --- a tiny real Tang model (poem tests of the CLI, bot and magic) ---------------------
+# --- tiny real domain models (poem / scene / music tests of the CLI, bot and magic) ----
 
-def train_tiny_tang_checkpoint(path: Path, *, steps: int = 150, seed: int = 0) -> Path:
-    """Train a tiny LSTM on the Tang fixture poems (with form control tokens) and save it.
+def train_tiny_domain_checkpoint(path: Path, domain_name: str, data: Path | str, *,
+                                 steps: int = 150, seed: int = 0, hidden: int = 32) -> Path:
+    """Train a tiny LSTM on a domain's fixture corpus (with its control tokens) and save it.
 
-    Carries the tang domain's metadata ``extra`` (phonology, keyword PMI), as real
-    tang models do.
+    Documents are trained as whole padded sequences; running text (shakespeare) as one
+    document per 256-character chunk. Carries the domain's metadata ``extra`` as real
+    models do.
     """
     import torch
 
@@ -121,16 +123,23 @@ def train_tiny_tang_checkpoint(path: Path, *, steps: int = 150, seed: int = 0) -
     from shared_model.training.checkpoint import save_checkpoint
     from shared_model.training.model import LSTMLanguageModel, ModelConfig
 
-    domain = get_domain("tang")
-    corpus = domain.load_corpus(FIXTURES / "tang" / "tangshi_sample.jsonl")
-    tok = CharTokenizer.build([d.text for d in corpus.train + corpus.val],
-                              control_tokens=corpus.control_tokens)
+    domain = get_domain(domain_name)
+    corpus = domain.load_corpus(data) if domain_name != "bach" else \
+        domain.load_corpus(data, use_cache=False)
+    builder = getattr(domain, "build_tokenizer", None)
+    tok = builder(corpus) if builder else CharTokenizer.build(
+        [d.text for d in corpus.train + corpus.val], control_tokens=corpus.control_tokens)
     torch.manual_seed(seed)
-    cfg = ModelConfig(vocab_size=len(tok), embed_dim=16, hidden_size=32, num_layers=1,
+    cfg = ModelConfig(vocab_size=len(tok), embed_dim=16, hidden_size=hidden, num_layers=1,
                       dropout=0.0)
     model = LSTMLanguageModel(cfg)
-    docs = [[tok.bos_id] + [tok.token_id(c) for c in d.controls] + tok.encode(d.text)
-            + [tok.eos_id] for d in corpus.train]
+    docs = []
+    for d in corpus.train:
+        body = tok.encode(d.text)
+        for start in range(0, max(len(body), 1), 256 if corpus.continuous else 10**9):
+            docs.append([tok.bos_id] + [tok.token_id(c) for c in d.controls]
+                        + body[start:start + (256 if corpus.continuous else 10**9)]
+                        + [tok.eos_id])
     width = max(len(d) for d in docs)
     batch = torch.full((len(docs), width), tok.pad_id)
     for i, d in enumerate(docs):
@@ -149,24 +158,50 @@ def train_tiny_tang_checkpoint(path: Path, *, steps: int = 150, seed: int = 0) -
             opt.step()
     finally:
         torch.set_num_threads(threads)
+    extra_fn = getattr(domain, "metadata_extra", None)
     payload = {
-        "step": steps, "domain": "tang", "name": "tang", "model_config": cfg.to_dict(),
-        "model_state": model.state_dict(), "vocab": tok.vocab,
+        "step": steps, "domain": domain_name, "name": domain_name,
+        "model_config": cfg.to_dict(), "model_state": model.state_dict(), "vocab": tok.vocab,
         "special_tokens": tok.special_tokens, "corpus": corpus.info(), "split": corpus.split,
         "metrics": {"train_loss": round(float(loss.detach()), 4), "split": "train"},
         "train_config": {"steps": steps}, "trainer": {"steps": steps},
-        "extra": domain.metadata_extra(corpus, tok.vocab),
+        "extra": extra_fn(corpus, tok.vocab) if extra_fn else {},
     }
     return save_checkpoint(path, payload)
 
 
-@pytest.fixture(scope="session")
-def tiny_tang_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real exported tang .onnx (tiny, trained for a few seconds on the fixture poems)."""
+def train_tiny_tang_checkpoint(path: Path, *, steps: int = 150, seed: int = 0) -> Path:
+    """The tang case of ``train_tiny_domain_checkpoint`` on the fixture poems."""
+    return train_tiny_domain_checkpoint(path, "tang", FIXTURES / "tang" / "tangshi_sample.jsonl",
+                                        steps=steps, seed=seed)
+
+
+def _export_tiny(tmp_path_factory: pytest.TempPathFactory, domain: str, data: Path,
+                 **kw: object) -> Path:
     from exporters.export import export_onnx
 
-    folder = tmp_path_factory.mktemp("tang")
-    return export_onnx(train_tiny_tang_checkpoint(folder / "tang.ckpt"), folder / "tang.onnx")
+    folder = tmp_path_factory.mktemp(domain)
+    ckpt = train_tiny_domain_checkpoint(folder / f"{domain}.ckpt", domain, data, **kw)  # type: ignore[arg-type]
+    return export_onnx(ckpt, folder / f"{domain}.onnx")
+
+
+@pytest.fixture(scope="session")
+def tiny_tang_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real exported tang .onnx (tiny, trained for seconds on the fixture poems)."""
+    return _export_tiny(tmp_path_factory, "tang", FIXTURES / "tang" / "tangshi_sample.jsonl")
+
+
+@pytest.fixture(scope="session")
+def tiny_scene_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real exported shakespeare .onnx (tiny, trained on the fixture play)."""
+    return _export_tiny(tmp_path_factory, "shakespeare", FIXTURES / "shakespeare" / "play.txt")
+
+
+@pytest.fixture(scope="session")
+def tiny_bach_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real exported bach .onnx (tiny, trained on the fixture chord progressions)."""
+    return _export_tiny(tmp_path_factory, "bach", FIXTURES / "bach" / "tiny_jsb16th.json",
+                        steps=60)
 
 
 @pytest.fixture

@@ -39,6 +39,12 @@ class BachDomain:
             cache_dir = Settings.from_env().home / "cache"
         return load_bach_corpus(path, cache_dir=Path(cache_dir) if use_cache else None, **options)
 
+    def plan(self, meta: Any, request: Any) -> Any:
+        """The Studio's Task for a ``ChoraleRequest`` against this model (see ``task.py``)."""
+        from shared_model.domains.bach.task import plan_chorale
+
+        return plan_chorale(meta, request)
+
     def build_tokenizer(self, corpus: Corpus | None = None) -> MusicTokenizer:
         """The tokenizer for training (fixed vocabulary; the corpus is not needed)."""
         return MusicTokenizer.default()

@@ -62,6 +62,19 @@ class ChoraleResult:
     def seconds(self) -> float:
         return len(self.frames) * 15.0 / self.tempo
 
+    @property
+    def data(self) -> bytes | None:
+        """What the store keeps beside the token text: the MIDI file."""
+        return self.midi_bytes
+
+    def formatted(self) -> str:
+        """One line for a terminal: what was written."""
+        return (f"{self.bars:g}-bar chorale in {self.key}, {self.tempo:g} BPM, "
+                f"{self.seconds:.1f} s")
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.summary()
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready facts for ``--json`` output and storage (no binary payloads)."""
         return {"key": self.key, "tempo": self.tempo, "bars": self.bars,

@@ -166,3 +166,9 @@ class ShakespeareDomain:
 
     def load_corpus(self, path: Path, **options: Any) -> Corpus:
         return load_play_corpus(path, TextCorpusConfig.from_options(self.name, options))
+
+    def plan(self, meta: Any, request: Any) -> Any:
+        """The Studio's Task for a ``SceneRequest`` against this model (see ``task.py``)."""
+        from shared_model.domains.shakespeare.task import plan_scene
+
+        return plan_scene(meta, request)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -87,6 +87,8 @@ class SceneRequest:
         alternate: no speaker has two turns in a row (with two or more characters).
         everyone_speaks: every character gets a turn when ``turns`` allows it.
     """
+
+    domain: ClassVar[str] = "shakespeare"
 
     characters: tuple[str, ...] | str = ()
     first_line: str = ""
@@ -193,6 +195,10 @@ class SceneResult:
     @property
     def well_formed(self) -> bool:
         return not self.problems
+
+    def formatted(self) -> str:
+        """The scene as a script: speaker lines, speeches, blank lines between turns."""
+        return self.text
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` fields the scene domain contributes."""
