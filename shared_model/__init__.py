@@ -27,6 +27,8 @@ _EXPORTS = {
     "ExportConfig": "shared_model.storage",
     "PoemRequest": "shared_model.domains.tang.request",
     "ChoraleRequest": "shared_model.domains.bach.request",
+    "SceneRequest": "shared_model.domains.shakespeare.scene",
+    "render_chorale": "shared_model.domains.bach.render",
     "LstmgenError": "shared_model.errors",
     "InvalidRequest": "shared_model.errors",
     "ModelNotFound": "shared_model.errors",

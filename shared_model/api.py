@@ -303,6 +303,7 @@ class Studio:
         params = request.params()
         params["sampling"] = {**params["sampling"], "seed": r.params.get("seed"),
                               "max_new_tokens": r.params.get("max_new_tokens")}
+        params["sample"] = r.params.get("sample", 0)
         return Generation(
             id=None, model=info.name, model_sha256=info.sha256, domain=meta.domain,
             prompt=request.prompt if task is None else _request_prompt(request), text=text,

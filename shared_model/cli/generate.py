@@ -1,14 +1,15 @@
 """``lstmgen generate``: free generation from any model (name or .onnx path), no domain rules.
 
-Thin: parses flags into SamplingConfig / SessionConfig, calls the serving Decoder, prints
-text or one JSON object per sample. No numpy or onnxruntime here.
+Thin: parses flags into SamplingConfig / SessionConfig, calls the Studio (recorded with
+source ``cli``) or, with --stream, the serving Decoder; prints text or JSON per sample. No numpy or onnxruntime here.
 """
 
 from __future__ import annotations
 
 import click
 
-from shared_model.cli.output import emit_json, json_option, settings
+from shared_model.cli.generation import run_and_print
+from shared_model.cli.output import json_option, settings
 
 
 @click.command()
@@ -24,15 +25,18 @@ from shared_model.cli.output import emit_json, json_option, settings
 @click.option("--seed", type=int, default=None, help="Same seed, same text (default: random, reported).")
 @click.option("--n", "n", type=int, default=1, show_default=True, help="Samples, decoded as one batch.")
 @click.option("--stop", multiple=True, help="Stop at this string (repeatable).")
-@click.option("--stream", is_flag=True, help="Print text as it is generated (one sample).")
+@click.option("--stream", is_flag=True,
+              help="Print text as it is generated (one sample; not recorded).")
+@click.option("--no-save", is_flag=True, help="Do not record in the store.")
 @click.option("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores).")
 @click.option("--provider", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               show_default=True, help="Execution provider.")
 @json_option
 def generate(model: str, prompt: str, max_new: int, temperature: float, top_k: int, top_p: float,
              repetition_penalty: float, seed: int | None, n: int, stop: tuple[str, ...],
-             stream: bool, threads: int, provider: str, as_json: bool) -> None:
+             stream: bool, no_save: bool, threads: int, provider: str, as_json: bool) -> None:
     """Generate text from MODEL (a model name or a path to an .onnx file)."""
+    from shared_model.api import GenerateRequest
     from shared_model.serving.decode import Decoder
     from shared_model.serving.registry import Registry
     from shared_model.serving.sampling import SamplingConfig
@@ -44,21 +48,13 @@ def generate(model: str, prompt: str, max_new: int, temperature: float, top_k: i
     config = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p,
                             repetition_penalty=repetition_penalty, max_new_tokens=max_new,
                             seed=seed, stop=tuple(stop))
-    session = Registry(settings()).open(model, SessionConfig(threads=threads, provider=provider))
-    decoder = Decoder(session)
-    if stream:
-        for piece in decoder.stream(prompt, config):
+    session_config = SessionConfig(threads=threads, provider=provider)
+    if stream:  # printed as it comes; not recorded (use --json for recorded output)
+        session = Registry(settings()).open(model, session_config)
+        for piece in Decoder(session).stream(prompt, config):
             click.echo(piece, nl=False)
         click.echo()
         return
-    results = decoder.generate(prompt, config, n=n)
-    if results[0].unknown_chars and not as_json:
-        click.echo(f"note: not in the vocabulary, read as <unk>: {''.join(results[0].unknown_chars)}",
-                   err=True)
-    for r in results:
-        if as_json:
-            emit_json(r.to_dict())
-        else:
-            click.echo(prompt + r.text)
-            if n > 1:
-                click.echo("---")
+    request = GenerateRequest(model, prompt=prompt, sampling=config, n=n)
+    run_and_print(request, as_json=as_json, no_save=no_save, session_config=session_config,
+                  show=lambda g: prompt + g.text)

@@ -54,11 +54,12 @@ def sampling_config(temperature: float, top_k: int, top_p: float, repetition_pen
 
 
 def run_and_print(request: Any, *, as_json: bool, no_save: bool,
-                  show: Callable[[Any], str] | None = None) -> list[Any]:
+                  show: Callable[[Any], str] | None = None,
+                  session_config: Any = None) -> list[Any]:
     """Generate through the Studio, print, and return the Generations."""
     from shared_model.api import Studio
 
-    with Studio(settings()) as studio:
+    with Studio(settings(), session_config=session_config) as studio:
         gens = studio.generate(request, source="cli", record=not no_save)
     for i, g in enumerate(gens):
         if as_json:

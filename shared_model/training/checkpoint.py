@@ -10,6 +10,8 @@ Payload keys (``FORMAT``):
     metrics (dict: val_loss, val_ppl, val_bpc, split name), train_config (dict),
     trainer (dict: versions, steps, wall time), optimizer_state, scheduler_state,
     rng_state (dict), extra (dict, domain data such as PMI tables).
+    The trainer adds data_state (epoch, window), loop_state (carried LSTM state, best val
+    loss, patience count, tokens, wall time) and scaler_state (fp16 GradScaler or None).
 """
 
 from __future__ import annotations
@@ -80,3 +82,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path.name} lacks {', '.join(missing)}")
     return payload
+
+
+def list_checkpoints(directory: str | Path) -> list[Path]:
+    """Finished checkpoints (``*.pt``) in ``directory``, newest first.
+
+    The temp files of a save in progress, or of one killed mid-write
+    (``.NAME.XXXX.tmp``), are never listed.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [p for p in directory.glob("*.pt") if p.is_file() and not p.name.startswith(".")]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)

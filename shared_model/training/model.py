@@ -64,7 +64,10 @@ class LSTMLanguageModel(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        nn.init.normal_(self.embed.weight, std=0.1)
+        # untied: unit-variance embeddings and a 1/sqrt(H) head (torch's own scales); the
+        # smaller 0.1 / 0.02 scales kept training on the unigram plateau much longer
+        # (measured on Tiny Shakespeare, E128 H256 B32 T64: train loss 2.60 vs 2.05 at step 120)
+        nn.init.normal_(self.embed.weight, std=0.1 if self.config.tied else 1.0)
         for name, p in self.lstm.named_parameters():
             if "weight" in name:
                 nn.init.orthogonal_(p) if "weight_hh" in name else nn.init.xavier_uniform_(p)
@@ -75,7 +78,7 @@ class LSTMLanguageModel(nn.Module):
                 if "bias_ih" in name:
                     p.data[h:2 * h] = 1.0
         if not self.config.tied:
-            nn.init.normal_(self.head.weight, std=0.02)
+            nn.init.normal_(self.head.weight, std=self.config.hidden_size ** -0.5)
         nn.init.zeros_(self.head.bias)
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:

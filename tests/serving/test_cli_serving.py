@@ -30,10 +30,10 @@ def test_generate_json_one_object_per_sample(user_model, capsys):
     rows = _json_lines(capsys.readouterr().out)
     assert len(rows) == 3
     for i, row in enumerate(rows):
-        assert row["id"] is None and row["model"] == "sonnet"
-        assert row["params"]["seed"] == 3 and row["params"]["sample"] == i
+        assert isinstance(row["id"], int) and row["model"] == "sonnet"  # recorded
+        assert row["params"]["sampling"]["seed"] == 3 and row["params"]["sample"] == i
         assert row["provider"] == "CPUExecutionProvider" or row["provider"].endswith("Provider")
-        assert row["latency_ms"] > 0 and 1 <= row["tokens_generated"] <= 20
+        assert row["latency_ms"] > 0 and 1 <= row["tokens"] <= 20
     again = main(["generate", str(user_model), "--prompt", "Shall", "--seed", "3",
                   "--max-new", "20", "--json"])
     assert again == 0 and _json_lines(capsys.readouterr().out)[0]["text"] == rows[0]["text"]

@@ -1,0 +1,34 @@
+"""Fixtures for the bot tests: a real tang model, a bot whose only fake is Discord's HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from bot_support import FakeDiscordSession, start_bot, train_tang_model
+
+
+@pytest.fixture(scope="session")
+def tang_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real tiny tang model (trained ~2 s on the fixture poems, exported to .onnx)."""
+    return train_tang_model(tmp_path_factory.mktemp("tang"))
+
+
+@pytest.fixture
+def models_dir(lstmgen_home: Path, tang_model: Path) -> Path:
+    """The test's LSTMGEN_HOME/models holding the tang model under the name ``tang``."""
+    d = lstmgen_home / "models"
+    d.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tang_model, d / "tang.onnx")
+    return d
+
+
+@pytest.fixture
+async def bot(models_dir: Path) -> AsyncIterator[tuple[object, FakeDiscordSession]]:
+    b, session = await start_bot()
+    try:
+        yield b, session
+    finally:
+        await b.close()
