@@ -18,7 +18,7 @@ import math
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -32,7 +32,9 @@ from shared_model.serving.registry import ModelInfo, Registry
 from shared_model.serving.sampling import SamplingConfig
 from shared_model.serving.session import ModelSession, SessionConfig
 from shared_model.settings import Settings
-from shared_model.storage import GenerationRecord, GenerationView, RatingResult, Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported on first use only
+    from shared_model.storage import GenerationRecord, GenerationView, RatingResult, Store
 
 SOURCES = ("cli", "discord", "console", "notebook")
 
@@ -314,6 +316,8 @@ class Studio:
 
     @staticmethod
     def _record(g: Generation, source: str, requester: str | None) -> GenerationRecord:
+        from shared_model.storage import GenerationRecord
+
         return GenerationRecord(
             model_name=g.model, model_sha256=g.model_sha256, domain=g.domain, prompt=g.prompt,
             params=g.params, output_text=g.text, source=source, requester=requester,
@@ -326,6 +330,8 @@ class Studio:
         """The store, opened (and migrated) on first use."""
         with self._lock:
             if self._store is None:
+                from shared_model.storage import Store
+
                 self._store = Store.from_settings(self.settings)
             return self._store
 

@@ -73,9 +73,11 @@ class Settings:
             return self.secret_env.encode("utf-8")
         path = self.ensure_home() / "secret"
         if not path.exists():
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(secrets.token_hex(32), encoding="ascii")
-            os.chmod(tmp, 0o600)
+            # a unique temp name per process AND thread, then an atomic link
+            tmp = path.with_name(f".secret.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32))
             try:
                 os.link(tmp, path)  # atomic create-if-absent: two processes agree on one key
             except FileExistsError:
