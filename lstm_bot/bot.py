@@ -119,10 +119,11 @@ class LstmBot(commands.AutoShardedBot):
         self.config = config or BotConfig()
         intents = discord.Intents.none()
         intents.guilds = True
+        shards: dict[str, Any] = {"shard_count": self.config.shard_count}
+        if self.config.shard_ids:  # else discord.py picks (all shards in this process)
+            shards["shard_ids"] = list(self.config.shard_ids)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
-                         help_command=None, tree_cls=LstmTree,
-                         shard_count=self.config.shard_count,
-                         shard_ids=list(self.config.shard_ids) if self.config.shard_ids else None)
+                         help_command=None, tree_cls=LstmTree, **shards)
         self.settings = settings
         self.studio = studio
         self.handlers: Handlers | None = None

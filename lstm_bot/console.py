@@ -1,9 +1,9 @@
 """The offline console: try the bot without Discord, and drive it from tests.
 
-Reads lines such as ``/poem tang form:7j acrostic:春夏秋冬`` or ``rate 12 5 fluency``
-from a terminal or stdin, runs the SAME ``Handlers`` the cogs use (same options, limits,
-Studio and store; recorded with source ``console``), and prints each ``Reply`` as plain
-text followed by a blank line. Lines are read in a worker thread so the batching engine
+Reads lines such as ``/poem tang form:7j acrostic:春夏秋冬``, ``rate 12 5 fluency`` or
+``again 12`` from a terminal or stdin, runs the SAME ``Handlers`` the cogs use (same
+options, limits, Studio and store; recorded with source ``console``), and prints each
+``Reply`` as plain text followed by a blank line. Lines are read in a worker thread so the batching engine
 keeps running. Imports ``handlers``, ``options`` and the public ``shared_model`` API;
 never discord, torch or SQL.
 """
@@ -53,7 +53,7 @@ async def run_line(handlers: Handlers, caller: Caller, line: str) -> str:
     """One console line -> the reply as plain text."""
     try:
         words = line.split()
-        if words[0].lower() in ("rate", "prefer"):
+        if words[0].lower() in ("rate", "prefer", "again"):
             reply = await handlers.run_words([words[0].lower(), *words[1:]], caller)
         else:
             command = parse_line(line)

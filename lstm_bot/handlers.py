@@ -3,8 +3,9 @@
 Owns ``Caller`` (who asks, from where: ``discord:<user id>`` or ``console:<name>``, the
 guild, the storage ``source``) and ``Handlers``: admission (cooldowns, caps), generation
 through ``Studio.agenerate`` (the continuous-batching engine; nothing heavy runs on the
-event loop's thread: renders such as the piano roll go to a worker thread), ratings,
-comparisons, history, stats and model lists. The cogs and the console call the SAME
+event loop's thread: the domain renders its result, piano roll included, in a worker
+thread), "another one" (a second sample of a stored generation's request, shown beside
+it for a comparison vote), ratings, comparisons, history, stats and model lists. The cogs and the console call the SAME
 methods; ``run`` is the console's dispatcher. Imports the public ``shared_model`` API,
 ``options``, ``limits`` and ``render``; never discord, torch or SQL.
 """
@@ -12,12 +13,10 @@ methods; ``run`` is the console's dispatcher. Imports the public ``shared_model`
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import shared_model
 from lstm_bot import render
 from lstm_bot.limits import Admission, Ticket
 from lstm_bot.options import (
@@ -28,11 +27,10 @@ from lstm_bot.options import (
     PoemOptions,
     build_options,
     model_for,
+    options_from_params,
 )
 from lstm_bot.render import Reply
 from shared_model import InvalidRequest, LstmgenError
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MODELS = {"poem": "tang", "scene": "shakespeare", "music": "bach"}
 HELP = """commands (options as name:value, quote values with spaces):
@@ -43,6 +41,7 @@ HELP = """commands (options as name:value, quote values with spaces):
   /compare [kind:poem|scene] [temperature:..]
   /models   /stats [model:NAME]   /history [limit:5]
   rate ID SCORE [dimension]       prefer ID_A ID_B a|b|tie
+  again ID                        another sample of ID's request, then prefer
   help   quit"""
 
 
@@ -87,9 +86,21 @@ class Handlers:
         if isinstance(opts, PoemOptions):
             return render.poem_reply(gen, opts.layout)
         if isinstance(opts, MusicOptions):
-            png = await asyncio.to_thread(_piano_roll, gen, opts)
-            return render.music_reply(gen, png)
+            return render.music_reply(gen)
         return render.scene_reply(gen)
+
+    async def another(self, generation_id: int, caller: Caller) -> Reply:
+        """A second sample of a stored generation's request (fresh seed), beside the first.
+
+        Raises:
+            NotFound: no such generation. InvalidRequest: it has no bot request to repeat.
+        """
+        first = await asyncio.to_thread(self.studio.get, generation_id)
+        command, opts = options_from_params(generation_id, first.params, first.model_name)
+        gens = await self.studio.agenerate(opts.to_request(first.model_name),
+                                           source=caller.source, requester=caller.user,
+                                           timeout=self.timeout_s)
+        return render.compare_reply(first, gens[0], command)
 
     async def compare(self, opts: CompareOptions, caller: Caller) -> Reply:
         """Two samples of one request (one batched call), shown side by side."""
@@ -157,7 +168,7 @@ class Handlers:
         raise InvalidRequest(f"unknown command {name!r}; type 'help' for the list")
 
     async def run_words(self, words: list[str], caller: Caller) -> Reply:
-        """``rate ID SCORE [dimension]`` and ``prefer A B a|b|tie`` (console)."""
+        """``rate ID SCORE [dimension]``, ``prefer A B a|b|tie``, ``again ID`` (console)."""
         try:
             if words[0] == "rate" and len(words) in (3, 4):
                 dimension = words[3] if len(words) == 4 else "overall"
@@ -169,7 +180,12 @@ class Handlers:
             if words[0] == "prefer" and len(words) == 4:
                 return await self.prefer(_int(words[1], "ID_A"), _int(words[2], "ID_B"),
                                          words[3].lower(), caller)
-            raise InvalidRequest("usage: rate ID SCORE [dimension]  |  prefer ID_A ID_B a|b|tie")
+            if words[0] == "again" and len(words) == 2:
+                generation_id = _int(words[1], "ID")
+                with self.admit(caller):
+                    return await self.another(generation_id, caller)
+            raise InvalidRequest("usage: rate ID SCORE [dimension]  |  prefer ID_A ID_B a|b|tie"
+                                 "  |  again ID")
         except LstmgenError as exc:
             return render.error_reply(exc)
 
@@ -180,13 +196,3 @@ def _int(word: str, what: str) -> int:
     except ValueError:
         raise InvalidRequest(f"{what} must be a whole number, got {word!r}") from None
 
-
-def _piano_roll(gen: Any, opts: MusicOptions) -> bytes | None:
-    """The chorale's piano-roll PNG (worker thread); None when it cannot be drawn."""
-    try:
-        result = shared_model.render_chorale(gen.text, key=opts.key, tempo=float(opts.tempo),
-                                             formats=("png",), title=f"#{gen.id}")
-    except LstmgenError as exc:
-        log.warning("no piano roll for generation %s: %s", gen.id, exc)
-        return None
-    return result.png_bytes  # type: ignore[no-any-return]

@@ -5,7 +5,8 @@ Owns the option dataclasses shared by the slash commands and the offline console
 choices (the cogs declare the same bounds with ``app_commands.Range`` / ``Literal``), the
 table of generation commands (``GENERATORS``: a new domain is one options class and one
 entry), and the console's line parser (``/poem tang form:7j acrostic:春夏秋冬``).
-Each options class builds the serving API's ``GenerateRequest``. Imports only the public
+Each options class builds the serving API's ``GenerateRequest``, and rebuilds itself from
+a stored generation's parameters (``options_from_params``: the "another one" button). Imports only the public
 ``shared_model`` API; never discord, numpy, onnxruntime, torch or SQL.
 """
 
@@ -108,6 +109,13 @@ class PoemOptions:
         return shared_model.GenerateRequest(model=model, sampling=_sampling(self.temperature, self.seed),
                                             n=n, domain_request=self.domain_request())
 
+    @classmethod
+    def from_stored(cls, request: Mapping[str, Any], temperature: float, model: str) -> PoemOptions:
+        keywords = request.get("keywords") or ()
+        return cls(form=request.get("form"), acrostic=request.get("acrostic") or "",
+                   keyword=keywords[0] if keywords else "", prompt=request.get("prompt") or "",
+                   temperature=temperature, model=model)
+
 
 @dataclass(frozen=True)
 class SceneOptions:
@@ -138,6 +146,14 @@ class SceneOptions:
         return shared_model.GenerateRequest(model=model, sampling=_sampling(self.temperature, self.seed),
                                             n=n, domain_request=self.domain_request())
 
+    @classmethod
+    def from_stored(cls, request: Mapping[str, Any], temperature: float, model: str) -> SceneOptions:
+        characters = request.get("characters") or ()
+        if not isinstance(characters, str):
+            characters = ", ".join(str(c) for c in characters)
+        return cls(characters=characters, first_line=request.get("first_line") or "",
+                   turns=request.get("turns", 4), temperature=temperature, model=model)
+
 
 @dataclass(frozen=True)
 class MusicOptions:
@@ -161,11 +177,19 @@ class MusicOptions:
         self.domain_request()
 
     def domain_request(self) -> Any:
-        return shared_model.ChoraleRequest(bars=self.bars, key=self.key, tempo=float(self.tempo))
+        return shared_model.ChoraleRequest(bars=self.bars, key=self.key, tempo=float(self.tempo),
+                                           formats=("midi", "png"))  # what a reply shows
 
     def to_request(self, model: str, n: int = 1) -> Any:
         return shared_model.GenerateRequest(model=model, sampling=_sampling(self.temperature, self.seed),
                                             n=n, domain_request=self.domain_request())
+
+    @classmethod
+    def from_stored(cls, request: Mapping[str, Any], temperature: float, model: str) -> MusicOptions:
+        tempo = request.get("tempo", 80)
+        return cls(bars=request.get("bars", 8), key=request.get("key") or "C",
+                   tempo=round(tempo) if isinstance(tempo, float) else tempo,
+                   temperature=temperature, model=model)
 
 
 @dataclass(frozen=True)
@@ -188,18 +212,42 @@ class CompareOptions:
 
 @dataclass(frozen=True)
 class Generator:
-    """A generation command: its options class and the domain whose models it can use."""
+    """A generation command: its options class, the domain whose models it can use, and
+    the domain request type its generations are stored with (``params["request"]["type"]``).
+    """
 
     options: type
     domain: str
+    request_type: str
     positional: str | None = None  # the option a bare console word fills (``/poem tang``)
 
 
 GENERATORS: dict[str, Generator] = {
-    "poem": Generator(PoemOptions, "tang", positional="style"),
-    "scene": Generator(SceneOptions, "shakespeare", positional="characters"),
-    "music": Generator(MusicOptions, "bach", positional="style"),
+    "poem": Generator(PoemOptions, "tang", "PoemRequest", positional="style"),
+    "scene": Generator(SceneOptions, "shakespeare", "SceneRequest", positional="characters"),
+    "music": Generator(MusicOptions, "bach", "ChoraleRequest", positional="style"),
 }
+
+
+def options_from_params(generation_id: int, params: Mapping[str, Any], model: str
+                        ) -> tuple[str, Any]:
+    """(command, options) that ask again what a stored generation asked.
+
+    The seed is left out, so the new sample differs; the temperature is kept.
+
+    Raises:
+        InvalidRequest: the generation was not made by a generation command (free text).
+    """
+    request = params.get("request") or {}
+    kind = request.get("type") if isinstance(request, Mapping) else None
+    command = next((name for name, g in GENERATORS.items() if g.request_type == kind), None)
+    if command is None:
+        raise InvalidRequest(f"#{generation_id} was not written by /poem, /scene or /music, "
+                             "so there is no request to ask again")
+    sampling = params.get("sampling") or {}
+    temperature = sampling.get("temperature", 0.8) if isinstance(sampling, Mapping) else 0.8
+    return command, GENERATORS[command].options.from_stored(  # type: ignore[attr-defined]
+        request, temperature, model)
 
 # console-only commands and the options they take (name -> (positional names, converters))
 _CONVERTERS: dict[str, Callable[[str], Any]] = {

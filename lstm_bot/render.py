@@ -1,11 +1,13 @@
 """Results -> ``Reply``: what the bot says, in a shape both Discord and the console show.
 
 Owns ``Reply`` (text, an optional ``Card`` for an embed, attachments, whether it is
-ephemeral, which generation it offers rating / comparison controls for), Discord's size
-limits (2,000 characters a message, embed limits) and how each result reads: poems as
-cards (horizontal or vertical 竖排), scenes as code blocks (with the full text attached when
-it does not fit), music as a MIDI attachment with its piano roll, lists for models, stats
-and history, and a friendly sentence for every ``LstmgenError``. Pure: no discord import
+ephemeral, which generation it offers rating / "another one" / comparison controls for),
+Discord's size limits (2,000 characters a message, embed limits) and how each result
+reads: poems as cards (horizontal or vertical 竖排), scenes as code blocks (with the full
+text attached when it does not fit), music as a MIDI attachment with its piano roll (both
+from the domain's result, ``Generation.result``), two samples side by side (a fresh
+``Generation`` or a stored ``GenerationView``), lists for models, stats and history, and
+a friendly sentence for every ``LstmgenError``. Pure: no discord import
 (``views.message_kwargs`` turns a Reply into discord.py arguments), no I/O.
 """
 
@@ -52,6 +54,8 @@ class Reply:
 
     Attributes:
         rate: a generation id: the message carries rating controls for it.
+        again: a generation id: the message offers "another one" (a second sample of the
+            same request, then both side by side with "A / tie / B").
         compare: two generation ids: the message carries "A / tie / B" buttons.
     """
 
@@ -60,6 +64,7 @@ class Reply:
     files: tuple[Attachment, ...] = ()
     ephemeral: bool = False
     rate: int | None = None
+    again: int | None = None
     compare: tuple[int, int] | None = None
 
     def plain(self) -> str:
@@ -76,6 +81,8 @@ class Reply:
         parts += [f"(attachment: {a.filename}, {len(a.data)} bytes)" for a in self.files]
         if self.rate is not None:
             parts.append(f"rate it: rate {self.rate} SCORE [dimension]")
+        if self.again is not None:
+            parts.append(f"another one: again {self.again}")
         if self.compare is not None:
             a, b = self.compare
             parts.append(f"which is better? prefer {a} {b} a|b|tie")
@@ -114,7 +121,7 @@ def poem_reply(gen: Any, layout: str = "horizontal") -> Reply:
     lines = out.get("lines") or [gen.text]
     body = vertical(lines) if layout == "vertical" else (gen.formatted or gen.text)
     return Reply(card=Card(clip(title, EMBED_TITLE_LIMIT), clip(body, EMBED_DESCRIPTION_LIMIT),
-                           footer=_footer(gen), colour=COLOURS["poem"]), rate=gen.id)
+                           footer=_footer(gen), colour=COLOURS["poem"]), rate=gen.id, again=gen.id)
 
 
 def _code_block(text: str, limit: int) -> tuple[str, bool]:
@@ -134,10 +141,23 @@ def scene_reply(gen: Any) -> Reply:
     head = f"**Scene** · {_footer(gen)}\n"
     block, cut = _code_block(gen.formatted or gen.text, MESSAGE_LIMIT - len(head))
     files = (Attachment(f"scene-{gen.id}.txt", (gen.text + "\n").encode("utf-8")),) if cut else ()
-    return Reply(text=head + block, files=files, rate=gen.id)
+    return Reply(text=head + block, files=files, rate=gen.id, again=gen.id)
 
 
-def music_reply(gen: Any, png: bytes | None) -> Reply:
+def _music_facts(facts: dict[str, Any]) -> str:
+    """``key G, bars 2, tempo 80`` (whole numbers without a trailing ``.0``)."""
+    def show(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    return ", ".join(f"{k} {show(facts[k])}" for k in ("key", "bars", "tempo") if k in facts)
+
+
+def _piano_roll(gen: Any) -> bytes | None:
+    """The piano-roll PNG the domain rendered with the chorale (``Generation.result``)."""
+    png = getattr(gen.result, "png_bytes", None)
+    return png if isinstance(png, bytes) and png else None
+
+
+def music_reply(gen: Any) -> Reply:
     """A chorale: the MIDI file attached, the piano roll as the card's image."""
     out = gen.output or {}
     request = gen.params.get("request") or {}
@@ -145,33 +165,79 @@ def music_reply(gen: Any, png: bytes | None) -> Reply:
     if gen.data:
         files.append(Attachment(f"chorale-{gen.id}.mid", gen.data))
     image = None
+    png = _piano_roll(gen)
     if png:
         image = f"pianoroll-{gen.id}.png"
         files.append(Attachment(image, png))
-    facts = [f"{k} {out[k]}" for k in ("key", "bars", "tempo") if k in out] or \
-            [f"{k} {request[k]}" for k in ("key", "bars", "tempo") if k in request]
-    body = ", ".join(str(f) for f in facts)
+    body = _music_facts(out) or _music_facts(request)
     if not gen.data:
         body += "\n(no MIDI file was produced)"
     return Reply(card=Card("Chorale", body, footer=_footer(gen), image=image,
-                           colour=COLOURS["music"]), files=tuple(files), rate=gen.id)
+                           colour=COLOURS["music"]), files=tuple(files), rate=gen.id,
+                 again=gen.id)
+
+
+def _sample_text(gen: Any, kind: str) -> str:
+    """A sample's display text: a fresh ``Generation``'s formatted text, or a stored
+    ``GenerationView``'s text (poems: one couplet per line, as the domain formats them)."""
+    formatted = getattr(gen, "formatted", None)
+    if isinstance(formatted, str) and formatted:
+        return formatted
+    text = str(getattr(gen, "text", None) or getattr(gen, "output_text", None) or "")
+    if kind == "poem":
+        return "\n".join(p for p in "".join(text.split()).replace("。", "。\n").split("\n") if p)
+    return text
+
+
+def _pair_footer(a: Any, b: Any) -> str:
+    model = getattr(a, "model", None) or getattr(a, "model_name", "?")
+    ms = " / ".join(f"{x.latency_ms:.0f}" if x.latency_ms is not None else "?" for x in (a, b))
+    return f"{model} · {ms} ms"
 
 
 def compare_reply(a: Any, b: Any, kind: str, layout: str = "horizontal") -> Reply:
-    """Two samples side by side; the buttons record which the user prefers."""
+    """Two samples side by side; the buttons record which the user prefers.
+
+    ``a`` and ``b`` are fresh ``Generation`` objects or stored ``GenerationView`` rows
+    (the "another one" flow shows the stored first sample beside the new one).
+    """
+    if kind == "music":
+        return _compare_music(a, b)
+
     def show(gen: Any) -> str:
         if kind == "poem":
-            lines = (gen.output or {}).get("lines") or [gen.text]
-            text = vertical(lines) if layout == "vertical" else (gen.formatted or gen.text)
+            lines = (getattr(gen, "output", None) or {}).get("lines")
+            text = vertical(lines) if layout == "vertical" and lines else _sample_text(gen, kind)
         else:
-            text = _code_block(gen.formatted or gen.text, EMBED_FIELD_LIMIT)[0]
+            text = _code_block(_sample_text(gen, kind), EMBED_FIELD_LIMIT)[0]
         return clip(text, EMBED_FIELD_LIMIT)
 
     card = Card(f"Which {kind} is better?", "Vote below; both are saved and can be rated.",
                 fields=((f"A · #{a.id}", show(a)), (f"B · #{b.id}", show(b))),
-                footer=f"{a.model} · {a.latency_ms:.0f} / {b.latency_ms:.0f} ms",
-                colour=COLOURS[kind])
+                footer=_pair_footer(a, b), colour=COLOURS[kind])
     return Reply(card=card, compare=(a.id, b.id))
+
+
+def _compare_music(a: Any, b: Any) -> Reply:
+    """Two chorales: both MIDI files attached, the newer one's piano roll shown."""
+    files: list[Attachment] = []
+    fields_: list[tuple[str, str]] = []
+    for label, gen in (("A", a), ("B", b)):
+        midi = getattr(gen, "data", None) or getattr(gen, "output_data", None)
+        if midi:
+            files.append(Attachment(f"chorale-{label.lower()}-{gen.id}.mid", midi))
+        facts = _music_facts(getattr(gen, "output", None) or {}) or \
+            _music_facts(gen.params.get("request") or {})
+        fields_.append((f"{label} · #{gen.id}", (facts or "–") + ("" if midi else " (no MIDI)")))
+    image = None
+    png = _piano_roll(b) if hasattr(b, "result") else None
+    if png:
+        image = f"pianoroll-b-{b.id}.png"
+        files.append(Attachment(image, png))
+    card = Card("Which chorale is better?", "Listen to both files, then vote below.",
+                fields=tuple(fields_), footer=_pair_footer(a, b), image=image,
+                colour=COLOURS["music"])
+    return Reply(card=card, files=tuple(files), compare=(a.id, b.id))
 
 
 def models_reply(infos: Iterable[Any]) -> Reply:

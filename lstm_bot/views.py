@@ -1,4 +1,4 @@
-"""Persistent rating and comparison controls, and ``Reply`` -> discord.py message arguments.
+"""Persistent rating, "another one" and comparison controls; ``Reply`` -> discord.py.
 
 Owns the custom-id contract (prefix ``lstmgen:``; the generation id travels in the id, so a
 button works after a restart without any stored view state):
@@ -6,11 +6,15 @@ button works after a restart without any stored view state):
 - ``lstmgen:rate:<gen>:<dimension>:<score>``: a 1-5 button (``RateButton``);
 - ``lstmgen:dim:<gen>``: a select offering the other dimensions (``DimensionSelect``),
   answered with an ephemeral row of ``RateButton`` for the chosen one;
+- ``lstmgen:again:<gen>``: "another one" (``AgainButton``): a second sample of the stored
+  request of ``<gen>``, sent as a new public message showing both with prefer buttons;
 - ``lstmgen:prefer:<a>:<b>:<a|b|tie>``: a comparison vote (``PreferButton``).
 
 Each is a ``discord.ui.DynamicItem`` with a template; ``bot.setup_hook`` registers
-``DYNAMIC_ITEMS``. Callbacks call the shared ``Handlers`` (``interaction.client.handlers``)
-and answer ephemerally; user mistakes (a deleted generation...) become friendly replies.
+``DYNAMIC_ITEMS``. Quick callbacks (ratings, votes) call the shared ``Handlers``
+(``interaction.client.handlers``) and answer ephemerally; a generating one goes through
+``respond``, the flow every slash command shares (parse, admit, defer, work, follow up).
+User mistakes (a deleted generation...) become friendly replies.
 Imports discord, ``handlers``, ``render`` and ``options``; never SQL, numpy or torch.
 """
 
@@ -21,7 +25,7 @@ import io
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 RATE_TEMPLATE = r"lstmgen:rate:(?P<gen>[0-9]{1,20}):(?P<dim>[a-z]{1,20}):(?P<score>[1-5])"
 DIMENSION_TEMPLATE = r"lstmgen:dim:(?P<gen>[0-9]{1,20})"
 PREFER_TEMPLATE = r"lstmgen:prefer:(?P<a>[0-9]{1,20}):(?P<b>[0-9]{1,20}):(?P<winner>a|b|tie)"
+AGAIN_TEMPLATE = r"lstmgen:again:(?P<gen>[0-9]{1,20})"
 
 
 def rate_id(gen_id: int, dimension: str, score: int) -> str:
@@ -55,6 +60,38 @@ def caller_of(interaction: discord.Interaction) -> Caller:
 
 def handlers_of(interaction: discord.Interaction) -> Handlers:
     return interaction.client.handlers  # type: ignore[attr-defined,no-any-return]
+
+
+async def respond(interaction: discord.Interaction, build: Callable[[], Any],
+                  work: Callable[[Handlers, Any, Caller], Awaitable[Reply]], *,
+                  admit: bool = True, ephemeral: bool = False) -> None:
+    """Parse -> admit -> defer -> work -> follow up.
+
+    Mistakes in ``build`` and refusals by admission (cooldown, busy) are answered at once,
+    privately, without deferring; after the deferral (within Discord's 3 s) ``work`` runs
+    and its Reply is the follow-up; a ``LstmgenError`` from it replaces the "thinking…"
+    placeholder with a private message. The admission ticket is held until then.
+    """
+    handlers = handlers_of(interaction)
+    caller = caller_of(interaction)
+    ticket = None
+    try:
+        opts = build()
+        ticket = handlers.admit(caller) if admit else None
+    except LstmgenError as exc:
+        await send_error(interaction, error_reply(exc))
+        return
+    try:
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        try:
+            reply = await work(handlers, opts, caller)
+        except LstmgenError as exc:
+            await send_error(interaction, error_reply(exc))
+            return
+        await interaction.followup.send(**message_kwargs(reply))
+    finally:
+        if ticket is not None:
+            ticket.release()
 
 
 async def _answer(interaction: discord.Interaction,
@@ -102,8 +139,9 @@ class DimensionSelect(discord.ui.DynamicItem[discord.ui.Select], template=DIMENS
         return cls(int(match["gen"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-        dimension = values[0] if values else "overall"
+        data = cast(dict[str, Any], interaction.data or {})  # a select's component data
+        values = data.get("values") or []
+        dimension = str(values[0]) if values else "overall"
         view = discord.ui.View(timeout=None)
         for score in range(1, 6):
             view.add_item(RateButton(self.gen_id, dimension, score))
@@ -133,15 +171,37 @@ class PreferButton(discord.ui.DynamicItem[discord.ui.Button], template=PREFER_TE
                                                              self.winner, who))
 
 
-DYNAMIC_ITEMS = (RateButton, DimensionSelect, PreferButton)
+class AgainButton(discord.ui.DynamicItem[discord.ui.Button], template=AGAIN_TEMPLATE):
+    """"Another one": sample the same request again, then show both for a vote."""
+
+    def __init__(self, gen_id: int):
+        super().__init__(discord.ui.Button(label="Another one", emoji="🎲",
+                                           style=discord.ButtonStyle.success,
+                                           custom_id=f"lstmgen:again:{gen_id}"))
+        self.gen_id = gen_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> AgainButton:
+        return cls(int(match["gen"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, lambda: self.gen_id,
+                      lambda h, gen_id, who: h.another(gen_id, who))
 
 
-def rating_view(gen_id: int) -> discord.ui.View:
-    """Buttons 1-5 (overall) on the first row, the dimension select on the second."""
+DYNAMIC_ITEMS = (RateButton, DimensionSelect, PreferButton, AgainButton)
+
+
+def rating_view(gen_id: int, *, again: int | None = None) -> discord.ui.View:
+    """Buttons 1-5 (overall) on the first row, the dimension select on the second, and
+    "another one" (of generation ``again``) on the third."""
     view = discord.ui.View(timeout=None)
     for score in range(1, 6):
         view.add_item(RateButton(gen_id, "overall", score))
     view.add_item(DimensionSelect(gen_id))
+    if again is not None:
+        view.add_item(AgainButton(again))
     return view
 
 
@@ -170,7 +230,7 @@ def message_kwargs(reply: Reply) -> dict[str, Any]:
     if reply.files:
         kwargs["files"] = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in reply.files]
     if reply.rate is not None:
-        kwargs["view"] = rating_view(reply.rate)
+        kwargs["view"] = rating_view(reply.rate, again=reply.again)
     elif reply.compare is not None:
         kwargs["view"] = compare_view(*reply.compare)
     return kwargs

@@ -28,7 +28,6 @@ _EXPORTS = {
     "PoemRequest": "shared_model.domains.tang.request",
     "ChoraleRequest": "shared_model.domains.bach.request",
     "SceneRequest": "shared_model.domains.shakespeare.scene",
-    "render_chorale": "shared_model.domains.bach.render",
     "LstmgenError": "shared_model.errors",
     "InvalidRequest": "shared_model.errors",
     "ModelNotFound": "shared_model.errors",

@@ -256,7 +256,8 @@ class Studio:
         _check_source(source)
         info, session, task, sampling, prompt = await asyncio.to_thread(self._prepare, request)
         engine = await self._engine(info, session)
-        jobs = [engine.generate(prompt, replace(sampling, seed=sampling.seed + i) if i else sampling,
+        seed = sampling.seed if sampling.seed is not None else 0  # _prepare always seeds
+        jobs = [engine.generate(prompt, replace(sampling, seed=seed + i) if i else sampling,
                                 controls=task.controls if task else (),
                                 constraint=task.new_constraint() if task else None,
                                 timeout=timeout)

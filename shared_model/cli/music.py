@@ -42,7 +42,9 @@ def music(style: str, bars: int, key: str, tempo: float, midi: Path | None,
     for p in (midi, musicxml, wav, png):
         if p is not None and not p.parent.resolve().is_dir():
             raise click.BadParameter(f"no such directory: {p.parent}", param_hint=str(p))
-    request = ChoraleRequest(bars=bars, key=key, tempo=tempo)
+    wanted = ("midi",) + tuple(f for f, p in (("musicxml", musicxml), ("wav", wav), ("png", png))
+                               if p is not None)
+    request = ChoraleRequest(bars=bars, key=key, tempo=tempo, formats=wanted)
     sampling = sampling_config(temperature, top_k, top_p, repetition_penalty, seed)
     gens = run_and_print(GenerateRequest(model, sampling=sampling, n=n, domain_request=request),
                          as_json=as_json, no_save=no_save)

@@ -32,3 +32,21 @@ async def bot(models_dir: Path) -> AsyncIterator[tuple[object, FakeDiscordSessio
         yield b, session
     finally:
         await b.close()
+
+
+@pytest.fixture
+def domain_models(models_dir: Path, tiny_scene_model: Path, tiny_bach_model: Path) -> Path:
+    """Also the tiny real shakespeare and bach models (root conftest), as the defaults."""
+    shutil.copy(tiny_scene_model, models_dir / "shakespeare.onnx")
+    shutil.copy(tiny_bach_model, models_dir / "bach.onnx")
+    return models_dir
+
+
+@pytest.fixture
+async def domain_bot(domain_models: Path) -> AsyncIterator[tuple[object, FakeDiscordSession]]:
+    """A bot serving tang, shakespeare and bach."""
+    b, session = await start_bot()
+    try:
+        yield b, session
+    finally:
+        await b.close()

@@ -57,7 +57,7 @@ async def test_poem_defers_then_follows_up_with_card_and_rating_controls(bot, st
     assert [line[0] for line in lines] == list("春山月风") and {len(x) for x in lines} == {7}
     gen_id = int(embed["footer"]["text"].split()[0].lstrip("#"))
     assert custom_ids(message) == [f"lstmgen:rate:{gen_id}:overall:{s}" for s in range(1, 6)] + \
-        [f"lstmgen:dim:{gen_id}"]
+        [f"lstmgen:dim:{gen_id}", f"lstmgen:again:{gen_id}"]
     [view] = store.history(limit=5)
     assert (view.id, view.source, view.model_name) == (gen_id, "discord", "tang")
     assert view.requester == store.hash_id("discord:42")  # hashed, never the raw id

@@ -11,6 +11,7 @@ from lstm_bot.options import (
     SceneOptions,
     build_options,
     model_for,
+    options_from_params,
     parse_line,
 )
 from shared_model import ChoraleRequest, InvalidRequest, PoemRequest, SceneRequest
@@ -99,3 +100,24 @@ def test_model_option_overrides_the_default():
     assert model_for(PoemOptions(), defaults, "poem") == "tang"
     assert model_for(PoemOptions(model="tang-big"), defaults, "poem") == "tang-big"
     assert isinstance(CompareOptions(kind="scene").inner(), SceneOptions)
+
+
+@pytest.mark.parametrize("command, opts", [
+    ("poem", PoemOptions(form="7j", acrostic="春夏秋冬", keyword="月", temperature=1.3, seed=9)),
+    ("scene", SceneOptions(characters="romeo, JULIET", first_line="O Romeo!", turns=3,
+                           temperature=0.5, seed=2)),
+    ("music", MusicOptions(bars=4, key="F#m", tempo=96, temperature=1.1, seed=4)),
+])
+def test_stored_params_ask_again_the_same_request_without_the_seed(command, opts):
+    params = opts.to_request("m1").params()  # what the store keeps for the generation
+    again_command, again = options_from_params(7, params, "m1")
+    assert again_command == command and again.model == "m1" and again.seed is None
+    assert again.temperature == opts.temperature
+    assert again.to_request("m1").params()["request"] == params["request"]
+
+
+@pytest.mark.parametrize("params", [{}, {"request": None}, {"request": {"type": "Haiku"}},
+                                    {"request": "PoemRequest"}])
+def test_free_text_generations_cannot_be_asked_again(params):
+    with pytest.raises(InvalidRequest, match="#7 was not written by /poem, /scene or /music"):
+        options_from_params(7, params, "m1")

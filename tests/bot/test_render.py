@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from lstm_bot.render import (
     MESSAGE_LIMIT,
     compare_reply,
     error_reply,
+    music_reply,
     poem_reply,
     scene_reply,
     vertical,
@@ -20,6 +23,7 @@ from shared_model import (
     Busy,
     Generation,
     GenerationTimeout,
+    GenerationView,
     InvalidRequest,
     ModelNotFound,
     NotFound,
@@ -97,12 +101,33 @@ def test_rate_custom_ids_round_trip():
 
 
 def test_message_kwargs_carry_embed_files_and_view():
-    gen = Gen(5, "t", "t", data=b"MThd", output={"key": "C", "bars": 4})
-    from lstm_bot.render import music_reply
-
-    kw = message_kwargs(music_reply(gen, b"\x89PNG"))
+    gen = Gen(5, "t", "t", data=b"MThd", output={"key": "C", "bars": 4.0, "tempo": 80.0})
+    # the domain's result object; only its rendered piano roll is read
+    gen.result = SimpleNamespace(png_bytes=b"\x89PNG")
+    kw = message_kwargs(music_reply(gen))
     assert [f.filename for f in kw["files"]] == ["chorale-5.mid", "pianoroll-5.png"]
     assert kw["embed"].image.url == "attachment://pianoroll-5.png"
+    assert kw["embed"].description == "key C, bars 4, tempo 80"
     ids = [item.custom_id for item in kw["view"].children]
     assert ids[:5] == [rate_id(5, "overall", s) for s in range(1, 6)]
-    assert ids[5] == "lstmgen:dim:5"
+    assert ids[5:] == ["lstmgen:dim:5", "lstmgen:again:5"]
+    # rows as Discord receives them: 1-5, the dimension select, "another one"
+    assert [len(row["components"]) for row in kw["view"].to_components()] == [5, 1, 1]
+
+
+def test_music_without_piano_roll_or_midi_says_so():
+    reply = music_reply(Gen(6, "t", "t", params={"request": {"key": "G", "bars": 2}}))
+    assert reply.files == () and reply.card is not None and reply.card.image is None
+    assert reply.card.body.startswith("key G, bars 2") and "no MIDI" in reply.card.body
+
+
+def test_compare_of_a_stored_and_a_fresh_poem():
+    stored = GenerationView(id=3, model_name="tang", model_sha256="0" * 64, domain="tang",
+                            prompt="", params={}, output_text="春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。",
+                            source="discord", requester=None, created=datetime.now(UTC),
+                            latency_ms=None, metrics=None)
+    reply = compare_reply(stored, Gen(4, "b", "白日依山尽，\n黄河入海流。"), "poem")
+    assert reply.compare == (3, 4)
+    (_, a), (_, b) = reply.card.fields
+    assert a == "春眠不觉晓，处处闻啼鸟。\n夜来风雨声，花落知多少。"
+    assert b == "白日依山尽，\n黄河入海流。" and reply.card.footer == "tang · ? / 12 ms"

@@ -16,6 +16,7 @@ from shared_model.errors import InvalidRequest
 from shared_model.tokenizer import CharTokenizer
 
 MIN_TEMPO, MAX_TEMPO = 20.0, 300.0
+_FORMATS = ("midi", "musicxml", "wav", "png")  # what render_chorale can write
 _PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # keys with at most seven sharps or flats, as written (tonic spelling)
 MAJOR_KEYS = ("C", "G", "D", "A", "E", "B", "F#", "C#", "F", "Bb", "Eb", "Ab", "Db", "Gb", "Cb")
@@ -78,6 +79,7 @@ class ChoraleRequest:
             model for a minor chorale (``<minor>`` control) written in A minor, then
             transposed, major keys likewise from C major.
         tempo: quarter notes per minute, 20..300.
+        formats: which outputs to render (MIDI, MusicXML, WAV, PNG); fewer is faster.
     """
 
     domain: ClassVar[str] = "bach"
@@ -85,8 +87,13 @@ class ChoraleRequest:
     bars: int = 8
     key: str = "C"
     tempo: float = 80.0
+    formats: tuple[str, ...] = ("midi", "musicxml", "wav", "png")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(self.formats))
+        unknown = sorted(set(self.formats) - set(_FORMATS))
+        if unknown:
+            raise InvalidRequest(f"unknown output format(s) {unknown}; choose from {', '.join(_FORMATS)}")
         if isinstance(self.bars, bool) or not isinstance(self.bars, int):
             raise InvalidRequest(f"bars must be a whole number, got {self.bars!r}")
         if not 1 <= self.bars <= MAX_BARS:

@@ -46,4 +46,5 @@ class ChoraleTask:
 def plan_chorale(meta: ArtifactMeta, request: Any) -> ChoraleTask:
     if not isinstance(request, ChoraleRequest):
         raise InvalidRequest(f"a bach model takes a chorale request, not {type(request).__name__}")
-    return ChoraleTask(request, MusicTokenizer(meta.vocab, meta.special_tokens))
+    return ChoraleTask(request, MusicTokenizer(meta.vocab, meta.special_tokens),
+                       formats=request.formats)
