@@ -120,7 +120,7 @@ def quantize_int8(fp32_path: str | Path, out_path: str | Path, sequences: list[l
         logging.disable(logging.WARNING)  # its "consider pre-processing" advice is noise here
         try:
             quantize_dynamic(str(fp32_path), str(raw), weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["LSTM", "MatMul", "Gather"])
+                             op_types_to_quantize=["LSTM", "MatMul"])
         finally:
             logging.disable(logging.NOTSET)
         report = compare_models(fp32_path, raw, sequences)

@@ -25,7 +25,7 @@ DOMAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "tang": {"embed_dim": 256, "hidden_size": 512, "layers": 2, "dropout": 0.2,
              "batch_size": 64, "seq_len": 128, "lr": 2e-3, "min_freq": 5},
     "bach": {"embed_dim": 128, "hidden_size": 256, "layers": 2, "dropout": 0.2,
-             "batch_size": 32, "seq_len": 128, "lr": 2e-3},
+             "batch_size": 32, "seq_len": 128, "lr": 2e-3, "max_doc_len": 4096},
 }
 DOMAIN_DEFAULTS["text"] = DOMAIN_DEFAULTS["shakespeare"]
 
@@ -61,6 +61,8 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 @click.option("--seed", type=int, default=1337, show_default=True)
 @click.option("--eval-interval", type=int, help="Steps between evaluations/checkpoints.")
 @click.option("--threads", type=int, help="CPU threads for torch.")
+@click.option("--max-doc-len", type=click.IntRange(min=8),
+              help="Longest document (poem, chorale) in tokens; longer ones are cropped.")
 @click.option("--min-freq", type=click.IntRange(min=1),
               help="Characters seen fewer times become <unk> (tang default 5: 99.8% coverage).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -80,11 +82,14 @@ def train(domain: str, data_path: Path, name: str | None, out_dir: Path | None,
     from shared_model.training.loop import train as run_training
     from shared_model.training.model import ModelConfig
 
-    if not data_path.exists():
+    domain_obj = get_domain(domain)
+    named = str(data_path) in getattr(domain_obj, "named_sources", ())  # e.g. bach: music21
+    if not named and not data_path.exists():
         raise click.BadParameter(f"no such file or directory: {data_path}", param_hint="--data")
-    corpus = get_domain(domain).load_corpus(data_path)
+    corpus = domain_obj.load_corpus(str(data_path) if named else data_path)
     # where the corpus came from, so `lstmgen export --int8` can re-read its validation split
-    corpus = dataclasses.replace(corpus, split={**corpus.split, "path": str(data_path.resolve())})
+    corpus = dataclasses.replace(corpus, split={
+        **corpus.split, "path": str(data_path) if named else str(data_path.resolve())})
     name = name or domain
     if not re.fullmatch(r"[\w.-]+", name):
         raise click.BadParameter("use letters, digits, '-', '_' or '.'", param_hint="--name")
@@ -96,8 +101,9 @@ def train(domain: str, data_path: Path, name: str | None, out_dir: Path | None,
                      dropout=d["dropout"], tied=bool(d.get("tied") or False))
     tc = TrainConfig(batch_size=d["batch_size"], seq_len=d["seq_len"], lr=d["lr"], seed=seed,
                      minutes=minutes, epochs=epochs, max_steps=max_steps, device=device,
-                     threads=d.get("threads"), **({"eval_interval": d["eval_interval"]}
-                                                 if d.get("eval_interval") else {}))
+                     threads=d.get("threads"),
+                     **({"eval_interval": d["eval_interval"]} if d.get("eval_interval") else {}),
+                     **({"max_doc_len": d["max_doc_len"]} if d.get("max_doc_len") else {}))
     out = out_dir or settings().home / "runs" / name
     result = run_training(corpus, mc, tc, out, name=name, resume=resume,
                           progress=not (quiet or as_json), tokenizer=tok)

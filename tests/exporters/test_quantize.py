@@ -24,7 +24,7 @@ from shared_model.serving.session import ModelSession  # noqa: E402
 
 @pytest.fixture
 def val(tiny_model):
-    from conftest import TINY_TEXT
+    from tinymodels import TINY_TEXT
 
     return text_sequences(ModelSession(tiny_model).tokenizer, TINY_TEXT)
 
@@ -60,7 +60,7 @@ def test_validation_text_is_required_without_corpus(tiny_model):
 
 
 def test_cli_int8(tiny_checkpoint, tmp_path, capsys):
-    from conftest import TINY_TEXT
+    from tinymodels import TINY_TEXT
 
     text = tmp_path / "val.txt"
     text.write_text(TINY_TEXT, encoding="utf-8")

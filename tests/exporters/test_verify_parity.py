@@ -10,7 +10,7 @@ from exporters.verify import verify_parity  # noqa: E402
 
 
 def test_parity_on_random_tokens_and_real_text(tiny_checkpoint, tiny_model):
-    from conftest import TINY_TEXT
+    from tinymodels import TINY_TEXT
 
     report = verify_parity(tiny_checkpoint, tiny_model, TINY_TEXT)
     assert report["passed"], report
@@ -21,7 +21,7 @@ def test_parity_on_random_tokens_and_real_text(tiny_checkpoint, tiny_model):
 
 
 def test_parity_detects_a_different_model(tiny_checkpoint, tmp_path):
-    from conftest import train_tiny_checkpoint
+    from tinymodels import train_tiny_checkpoint
 
     from exporters.export import export_onnx
 

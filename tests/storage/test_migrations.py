@@ -41,3 +41,9 @@ def test_store_without_upgrade_on_empty_database_fails_with_one_line(db_url):
         store.record_generation(make_record())
     store.close()
     assert "\n" not in str(info.value) and "record a generation" in str(info.value)
+
+
+def test_schema_head_constant_matches_the_shipped_scripts():
+    from shared_model.storage.migrate import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD  # bump SCHEMA_HEAD with every new revision

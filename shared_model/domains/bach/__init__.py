@@ -24,6 +24,7 @@ class BachDomain:
 
     name = "bach"
     continuous = False
+    named_sources = ("music21",)  # corpora named rather than given by path
     control_tokens = CONTROL_TOKENS
 
     def load_corpus(self, path: str | Path, **options: Any) -> Corpus:
