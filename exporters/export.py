@@ -138,6 +138,13 @@ def meta_from_checkpoint(payload: dict[str, Any], name: str | None = None) -> Ar
     )
 
 
+def _public_mode() -> int:
+    """0o666 less the process umask: what a plain ``open(path, "w")`` would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def save_model_atomic(model_proto: Any, out_path: str | Path) -> Path:
     """Serialize one ONNX file (no external data) to a temp file, fsync, rename."""
     out = Path(out_path)
@@ -149,6 +156,7 @@ def save_model_atomic(model_proto: Any, out_path: str | Path) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _public_mode())  # mkstemp makes 0600; a model file is meant to be shared
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -33,6 +33,11 @@ def _payloads(result: ChoraleResult, midi: Path | None, musicxml: Path | None,
     return out
 
 
+_MASK = os.umask(0)
+os.umask(_MASK)
+_PUBLIC_MODE = 0o666 & ~_MASK  # what a plain open(path, "w") gives
+
+
 def write_chorale_files(result: ChoraleResult, *, midi: str | Path | None = None,
                         musicxml: str | Path | None = None, wav: str | Path | None = None,
                         png: str | Path | None = None) -> list[Path]:
@@ -55,6 +60,7 @@ def write_chorale_files(result: ChoraleResult, *, midi: str | Path | None = None
             except OSError as exc:
                 raise InvalidRequest(f"cannot write {path}: {exc.strerror or exc}") from None
             temps.append((tmp, path))
+            os.chmod(tmp, _PUBLIC_MODE)  # mkstemp makes 0600; these files are for sharing
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
