@@ -27,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "bot"))
+sys.path.insert(0, str(ROOT / "tests"))  # tinymodels, used by bot_support
 
 FORMS = ("5j", "7j")
 

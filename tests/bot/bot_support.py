@@ -41,51 +41,13 @@ def snowflake() -> int:
 
 def train_tang_model(out_dir: Path, *, steps: int = 150, seed: int = 0, name: str = "tang") -> Path:
     """Train a tiny LSTM on the Tang fixture and export it to ``out_dir/<name>.onnx``."""
-    import torch
+    from tinymodels import train_tiny_domain_checkpoint
 
     from exporters.export import export_onnx
-    from shared_model.domains import get_domain
-    from shared_model.training.checkpoint import save_checkpoint
-    from shared_model.training.data import build_tokenizer, encode_document
-    from shared_model.training.model import LSTMLanguageModel, ModelConfig
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    domain = get_domain("tang")
-    corpus = domain.load_corpus(TANG_FIXTURE)
-    tok = build_tokenizer(corpus)
-    torch.manual_seed(seed)
-    cfg = ModelConfig(vocab_size=len(tok), embed_dim=16, hidden_size=32, num_layers=1,
-                      dropout=0.0)
-    model = LSTMLanguageModel(cfg)
-    ids = torch.tensor([i for d in corpus.train for i in encode_document(d, tok)])
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    gen = torch.Generator().manual_seed(seed)
-    window, batch = 48, 8
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for _ in range(steps):
-            starts = torch.randint(0, len(ids) - window - 1, (batch,), generator=gen)
-            x = torch.stack([ids[s:s + window] for s in starts])
-            y = torch.stack([ids[s + 1:s + window + 1] for s in starts])
-            logits, _ = model(x)
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab_size),
-                                                     y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    finally:
-        torch.set_num_threads(threads)
-    payload = {
-        "step": steps, "domain": "tang", "name": name, "model_config": cfg.to_dict(),
-        "model_state": model.state_dict(), "vocab": tok.vocab,
-        "special_tokens": tok.special_tokens,
-        "corpus": {"name": corpus.name, "sha256": corpus.sha256, "size": corpus.size},
-        "split": {}, "metrics": {"train_loss": round(float(loss.detach()), 4), "split": "train"},
-        "train_config": {"steps": steps}, "trainer": {"steps": steps},
-        "extra": domain.metadata_extra(corpus, tok.vocab),
-    }
-    ckpt = save_checkpoint(out_dir / f"{name}.ckpt", payload)
+    ckpt = train_tiny_domain_checkpoint(out_dir / f"{name}.ckpt", "tang", TANG_FIXTURE,
+                                        steps=steps, seed=seed)
     return export_onnx(ckpt, out_dir / f"{name}.onnx")
 
 
