@@ -61,6 +61,8 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 @click.option("--seed", type=int, default=1337, show_default=True)
 @click.option("--eval-interval", type=int, help="Steps between evaluations/checkpoints.")
 @click.option("--threads", type=int, help="CPU threads for torch.")
+@click.option("--script", type=click.Choice(["simplified", "traditional"]),
+              help="tang: train on Simplified (default, via OpenCC) or the original Traditional.")
 @click.option("--max-doc-len", type=click.IntRange(min=8),
               help="Longest document (poem, chorale) in tokens; longer ones are cropped.")
 @click.option("--min-freq", type=click.IntRange(min=1),
@@ -86,10 +88,13 @@ def train(domain: str, data_path: Path, name: str | None, out_dir: Path | None,
     named = str(data_path) in getattr(domain_obj, "named_sources", ())  # e.g. bach: music21
     if not named and not data_path.exists():
         raise click.BadParameter(f"no such file or directory: {data_path}", param_hint="--data")
-    corpus = domain_obj.load_corpus(str(data_path) if named else data_path)
+    options = {"script": sizes.pop("script")} if sizes.get("script") else {}
+    sizes.pop("script", None)
+    corpus = domain_obj.load_corpus(str(data_path) if named else data_path, **options)
     # where the corpus came from, so `lstmgen export --int8` can re-read its validation split
     corpus = dataclasses.replace(corpus, split={
-        **corpus.split, "path": str(data_path) if named else str(data_path.resolve())})
+        **corpus.split, "path": str(data_path) if named else str(data_path.resolve()),
+        "options": options})
     name = name or domain
     if not re.fullmatch(r"[\w.-]+", name):
         raise click.BadParameter("use letters, digits, '-', '_' or '.'", param_hint="--name")

@@ -111,3 +111,33 @@ def test_train_help_starts_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "--minutes" in out.stdout and "--resume" in out.stdout
+
+
+def test_tang_script_option_is_used_and_recorded(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    from shared_model.cli import main
+    from shared_model.training.checkpoint import load_checkpoint
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tang" / "tangshi_sample.jsonl"
+    code = main(["train", "--domain", "tang", "--data", str(fixture), "--script", "traditional",
+                 "--max-steps", "2", "--eval-interval", "2", "--embed-dim", "8",
+                 "--hidden-size", "8", "--layers", "1", "--batch-size", "4",
+                 "--out", str(tmp_path / "run"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    ckpt = load_checkpoint(json.loads(out.splitlines()[-1])["checkpoint"])
+    assert ckpt["corpus"]["stats"]["script"] == "traditional"
+    assert ckpt["split"]["options"] == {"script": "traditional"}
+
+
+def test_script_option_on_a_domain_without_it_is_one_line(tmp_path, capsys):
+    from shared_model.cli import main
+
+    data = tmp_path / "t.txt"
+    data.write_text("hello there, world. " * 50, encoding="utf-8")
+    code = main(["train", "--domain", "text", "--data", str(data), "--script", "traditional",
+                 "--max-steps", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "script" in err
