@@ -50,3 +50,24 @@ async def domain_bot(domain_models: Path) -> AsyncIterator[tuple[object, FakeDis
         yield b, session
     finally:
         await b.close()
+
+
+@pytest.fixture
+def store(models_dir):
+    """A real store in this test's LSTMGEN_HOME (the bot's own SQLite file)."""
+    from shared_model import Settings, Store
+
+    s = Store.from_settings(Settings.from_env())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def no_errors_logged(caplog):
+    """Whatever a user does, nothing is logged at ERROR (no unhandled exceptions)."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    yield
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not bad, [r.getMessage() for r in bad]

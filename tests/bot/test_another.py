@@ -5,7 +5,6 @@ store; only Discord's HTTP session is replaced (``bot_support.FakeDiscordSession
 
 from __future__ import annotations
 
-import logging
 import re
 
 import pytest
@@ -20,24 +19,10 @@ from bot_support import (
 
 from lstm_bot.bot import BotConfig
 from lstm_bot.limits import LimitsConfig
-from shared_model import Settings, Store
 
 POEM = {"form": "7j", "acrostic": "春山月风", "seed": 1}
 
-
-@pytest.fixture
-def store(models_dir):
-    s = Store.from_settings(Settings.from_env())
-    yield s
-    s.close()
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog):
-    caplog.set_level(logging.WARNING)
-    yield
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert not bad, [r.getMessage() for r in bad]
+pytestmark = pytest.mark.usefixtures("no_errors_logged")
 
 
 async def _generate(bot, session, name, **options):

@@ -4,7 +4,6 @@ Also the same commands through the offline console (``lstmgen bot --console``)."
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
@@ -19,19 +18,14 @@ from shared_model import Settings, Store
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+pytestmark = pytest.mark.usefixtures("no_errors_logged")
+
+
 @pytest.fixture
 def store(domain_models):
     s = Store.from_settings(Settings.from_env())
     yield s
     s.close()
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog):
-    caplog.set_level(logging.WARNING)
-    yield
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert not bad, [r.getMessage() for r in bad]
 
 
 def speakers(scene: str) -> list[str]:
