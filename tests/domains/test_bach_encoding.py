@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from shared_model.domains import get_domain
-from shared_model.domains.bach.corpus import jsb_frames, load_bach_corpus, score_notes
+from shared_model.domains.bach.corpus import (
+    jsb_frames,
+    load_bach_corpus,
+    score_notes,
+    voice_sets,
+    voicings,
+)
 from shared_model.domains.bach.encoding import (
     VOICE_RANGES,
     ChoraleFrames,
@@ -220,3 +226,43 @@ def test_frames_equality_helper_detects_a_change():
     assert f.equals(g)
     g.onsets[2, 0] = True
     assert not f.equals(g)
+
+
+def test_voicings_cover_every_doubling_without_crossing():
+    assert voicings([60, 64, 67, 72]) == [(72, 67, 64, 60)]
+    assert sorted(voicings([48, 60, 67])) == sorted([(67, 60, 48, 48), (67, 60, 60, 48),
+                                                     (67, 67, 60, 48)])
+    assert len(voicings([60, 72])) == 3 and voicings([60]) == [(60, 60, 60, 60)]
+    with pytest.raises(InvalidRequest):
+        voicings([60, 62, 64, 65, 67])
+
+
+def test_voice_sets_double_the_voice_that_moves_least_and_keep_every_set():
+    steps = [[60, 64, 67, 48], [48, 60, 67], [], [62, 50, 65, 71.0]]
+    frames = voice_sets(steps)
+    assert frames.pitches[0].tolist() == [67, 64, 60, 48]
+    assert frames.pitches[1].tolist() == [67, 67, 60, 48]  # alto 64 -> 67 moves 3, -> 60 moves 4
+    assert frames.pitches[2].tolist() == [-1, -1, -1, -1]
+    for step, row in zip(steps, frames.pitches, strict=True):
+        assert {int(p) for p in step} == {int(p) for p in row if p >= 0}
+
+
+def test_piano_roll_file_is_voiced_and_its_sets_survive_encoding(tmp_path):
+    """A JSB pitch-set file (like jsb-chorales-quarter.json: unordered sets, an octave up)."""
+    sep = json.loads(TINY.read_text())
+    roll = {split: [[sorted({int(p) + 12 for p in step if p >= 0}, reverse=split == "valid")
+                     for step in chorale[::4]] for chorale in chorales]
+            for split, chorales in sep.items()}
+    path = tmp_path / "jsb-chorales-quarter.json"
+    path.write_text(json.dumps(roll))
+    corpus = load_bach_corpus(path)
+    assert corpus.stats["format"].startswith("piano roll")
+    assert corpus.stats["skipped"] == {} and (len(corpus.train), len(corpus.val)) == (6, 2)
+    for doc, chorale in zip(corpus.train + corpus.val, roll["train"] + roll["valid"], strict=True):
+        frames = tokens_to_frames(doc.text.split())
+        assert not out_of_range(frames) and len(frames) == len(chorale)
+        got = [{int(p) for p in row if p >= 0} for row in frames.pitches]
+        shift = next(s for s in range(-30, 31)
+                     if all(g == {p + s for p in st} for g, st in zip(got, chorale, strict=True)))
+        assert shift % 12 == 0 or doc.controls  # an octave (or key-normalising) transposition
+    assert load_bach_corpus(TINY).stats["format"] == "voice-separated"

@@ -20,6 +20,17 @@ Sources (``load_corpus(path)``):
   repeated note is therefore merged), and no frame is marked as a fermata. Split: the
   file's own ``train`` -> train and ``valid`` -> validation; ``test`` is never used for
   training (the benchmark keeps it).
+* a JSB *piano-roll* JSON file (``jsb-chorales-quarter.json``, ``-8th``, ``-16th``: each
+  step the set of sounding pitches, 0-4 of them, in no order). A step is one frame at the
+  file's resolution (so a model trained on the quarter file has one frame per quarter
+  note: a benchmark model, see ``benchmarks/bach_quality.py``). Sets are voiced
+  deterministically (``voice_sets``), so the token text is a one-to-one function of the
+  roll and the NLL of a roll's tokens bounds the NLL of its pitch sets.
+
+Every chorale is transposed to C major / A minor; when that leaves a voice outside
+``VOICE_RANGES`` the whole chorale is also tried an octave lower, then higher (the JSB
+quarter roll sits an octave above the others), then in its own key at those octaves (the
+key estimate can miss by a fifth), before it is skipped as out of range.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +191,54 @@ def jsb_frames(steps: list[list[float]]) -> ChoraleFrames:
     return ChoraleFrames(pitches, onsets, np.zeros(len(pitches), dtype=bool))
 
 
+def voicings(pitches: list[int]) -> list[tuple[int, int, int, int]]:
+    """Every non-increasing S, A, T, B assignment that uses each of the distinct
+    ``pitches`` (1-4 of them) at least once, doublings on adjacent voices."""
+    ps = sorted(set(pitches), reverse=True)
+    k = len(ps)
+    if not 1 <= k <= 4:
+        raise InvalidRequest(f"a frame must hold 1-4 distinct pitches, got {k}")
+    out = []
+    # split the four voices into k non-empty consecutive groups: choose k - 1 cut points
+    for cuts in combinations(range(1, 4), k - 1):
+        bounds = (0, *cuts, 4)
+        out.append(tuple(ps[i] for i in range(k) for _ in range(bounds[i + 1] - bounds[i])))
+    return out  # type: ignore[return-value]
+
+
+def voice_sets(steps: list[list[float]]) -> ChoraleFrames:
+    """One JSB piano-roll chorale (each step the set of sounding pitches) voiced S, A, T, B.
+
+    Four pitches are voiced top to bottom; with fewer, the doubling is the voicing (see
+    ``voicings``) that moves least from the previous frame (sum of absolute steps over
+    voices that sounded; ties go to the first, doubling the lowest voices); an empty step
+    is a rest in every voice. As in ``jsb_frames``, equal consecutive pitches of a voice
+    are one held note. Deterministic, and the set of each frame is recoverable from it.
+    """
+    rows: list[tuple[int, ...]] = []
+    prev: tuple[int, ...] = (-1, -1, -1, -1)
+    for step in steps:
+        if not isinstance(step, list):
+            raise InvalidRequest("a JSB piano-roll step must be a list of pitches")
+        pitches = [int(round(float(p))) for p in step]
+        if not pitches:
+            row: tuple[int, ...] = (-1, -1, -1, -1)
+        else:
+            row = min(voicings(pitches), key=lambda v: sum(
+                abs(a - b) for a, b in zip(v, prev, strict=True) if b >= 0))
+        rows.append(row)
+        prev = row if pitches else prev
+    return jsb_frames([list(r) for r in rows]) if rows else ChoraleFrames(
+        np.zeros((0, 4), dtype=np.int16), np.zeros((0, 4), dtype=bool), np.zeros(0, dtype=bool))
+
+
+def is_piano_roll(data: dict[str, Any]) -> bool:
+    """True for a JSB pitch-set file, False for the voice-separated one (every step S, A, T,
+    B: four numbers)."""
+    return any(not isinstance(step, list) or len(step) != 4
+               for split in ("train", "valid") for chorale in data[split] for step in chorale)
+
+
 def read_jsb(path: Path) -> dict[str, list[list[list[float]]]]:
     """The split -> chorales mapping of a JSB JSON file (CorpusError if unusable)."""
     try:
@@ -198,9 +258,14 @@ def encode_chorale(frames: ChoraleFrames, skipped: Counter[str]) -> Document | N
         skipped["empty"] += 1
         return None
     normal, mode, _ = normalize_key(frames)
-    if out_of_range(normal):
+    # the key-normalised chorale, else an octave off, else (key estimates can miss by a
+    # fifth) the chorale in its own key at the octave that fits
+    fitting = next((f.transposed(o) for f in (normal, frames) for o in (0, -12, 12)
+                    if not out_of_range(f.transposed(o))), None)
+    if fitting is None:
         skipped["out_of_range"] += 1
         return None
+    normal = fitting
     return Document(" ".join(frames_to_tokens(normal)), controls=(MODE_CONTROLS[mode],))
 
 
@@ -231,10 +296,13 @@ def load_bach_corpus(path: str | Path, *, cache_dir: Path | None = None, val_per
         if not p.is_file():
             raise CorpusError(f"no chorale corpus at {p} (use 'music21' or a JSB .json file)")
         data = read_jsb(p)
+        roll = is_piano_roll(data)
+        to_frames = voice_sets if roll else jsb_frames
+        stats["format"] = "piano roll (pitch sets, voiced by rule)" if roll else "voice-separated"
         for split_name, out in (("train", train), ("valid", val)):
             for steps in data[split_name]:
                 try:
-                    doc = encode_chorale(jsb_frames(steps), skipped)
+                    doc = encode_chorale(to_frames(steps), skipped)
                 except InvalidRequest:
                     skipped["malformed"] += 1
                     continue

@@ -2,8 +2,9 @@
 
 Owns the result shape every adapter (CLI, bot, magic) renders: ``render_chorale(tokens,
 key, tempo)`` decodes the model's C major / A minor tokens, transposes to ``key`` and
-produces the outputs asked for. music21 (MIDI/MusicXML) and matplotlib (PNG) are imported
-only when those formats are asked for. Never imports torch or training.
+produces the outputs asked for. MIDI and WAV are pure Python/numpy (``midi.py``,
+``audio.py``); music21 (MusicXML) and matplotlib (PNG) are imported only when those
+formats are asked for. Never imports torch or training.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from shared_model.domains.bach.encoding import (
 )
 from shared_model.domains.bach.pianoroll import piano_roll_png
 from shared_model.domains.bach.request import ChoraleRequest, KeySpec, parse_key
-from shared_model.domains.bach.score import add_notation, build_score, midi_bytes, musicxml_text
+from shared_model.domains.bach.midi import chorale_midi
+from shared_model.domains.bach.score import build_score, musicxml_text
 from shared_model.errors import InvalidRequest
 
 FORMATS = ("midi", "musicxml", "wav", "png")
@@ -141,13 +143,10 @@ def render_chorale(tokens: str | Sequence[str] | ChoraleFrames, key: str = "C",
     spec = parse_key(key)
     shift = output_shift(frames, spec)
     midi = xml = wav = png = None
-    if wanted & {"midi", "musicxml"}:
-        score = build_score(frames, spec, float(tempo), title=title, measures=False,
-                            semitones=shift)
-        midi = midi_bytes(score) if "midi" in wanted else None
-        if "musicxml" in wanted:
-            add_notation(score, len(frames) / 4.0)
-            xml = musicxml_text(score)
+    if "midi" in wanted:
+        midi = chorale_midi(frames, spec, float(tempo), shift, title=title)
+    if "musicxml" in wanted:
+        xml = musicxml_text(build_score(frames, spec, float(tempo), title=title, semitones=shift))
     if "wav" in wanted:
         wav = wav_bytes(synthesize(frames, float(tempo), shift))
     if "png" in wanted:

@@ -1,4 +1,4 @@
-"""Chorale frames -> a music21 score -> MIDI bytes and MusicXML text.
+"""Chorale frames -> a music21 score -> MusicXML text (MIDI is written by ``midi.py``).
 
 Owns the notation side of the output: four parts (Soprano, Alto, Tenor, Bass) in 4/4
 with clefs, key signature, metronome mark and fermatas, transposed from the model's
@@ -49,8 +49,8 @@ def build_score(frames: ChoraleFrames, key: KeySpec, tempo: float, title: str = 
     ``semitones`` is the transposition (default ``key.semitones_from_reference``; it must
     reach ``key``'s tonic, e.g. +7 or -5 for G major).
 
-    measures=False leaves the parts flat (notes, key, clef, meter, tempo only): enough for
-    MIDI and much faster; ``add_notation`` completes it for MusicXML later.
+    measures=False leaves the parts flat (notes, key, clef, meter, tempo only), faster when
+    no notation is needed; ``add_notation`` completes it later.
     """
     m21 = _music21()
     score = m21.stream.Score()
@@ -92,13 +92,6 @@ def add_notation(score: Any, quarters: float) -> None:
         part.makeRests(fillGaps=True, refStreamOrTimeRange=(0.0, quarters), inPlace=True)
         part.makeMeasures(inPlace=True)
         part.makeTies(inPlace=True)
-
-
-def midi_bytes(score: Any) -> bytes:
-    """Standard MIDI file bytes of a score (one track per part)."""
-    m21 = _music21()
-    mf = m21.midi.translate.streamToMidiFile(score)
-    return bytes(mf.writestr())
 
 
 def musicxml_text(score: Any) -> str:
