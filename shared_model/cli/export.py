@@ -55,11 +55,11 @@ def export(checkpoint: Path, output: Path, int8: bool, force: bool, verify: bool
                     f"parity check failed: max |Δlogit| {report['verify']['max_abs_logit_diff']:.2e}")
         if int8:
             from exporters.quantize import QuantizeConfig, quantize_int8, validation_sequences
-            from shared_model.tokenizer import CharTokenizer
+            from shared_model.domains import tokenizer_for
             from shared_model.training.checkpoint import load_checkpoint
 
             payload = load_checkpoint(checkpoint)
-            tok = CharTokenizer(payload["vocab"], payload["special_tokens"])
+            tok = tokenizer_for(str(payload["domain"]), payload["vocab"], payload["special_tokens"])
             seqs, source = validation_sequences(payload, tok, text)
             report["int8"] = {**quantize_int8(fp32, output, seqs, QuantizeConfig(force=force)),
                               "validation": source}

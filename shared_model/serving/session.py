@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from shared_model.artifact import ArtifactMeta, read_metadata
+from shared_model.domains import tokenizer_for
 from shared_model.errors import BrokenModelFile, InvalidRequest
-from shared_model.tokenizer import CharTokenizer
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -90,7 +90,7 @@ class ModelSession:
         self.path = Path(path)
         self.config = config or SessionConfig()
         self.meta = meta if meta is not None else read_metadata(self.path)
-        self.tokenizer = CharTokenizer(self.meta.vocab, self.meta.special_tokens)
+        self.tokenizer = tokenizer_for(self.meta.domain, self.meta.vocab, self.meta.special_tokens)
         self.num_layers = int(self.meta.config["num_layers"])
         self.hidden_size = int(self.meta.config["hidden_size"])
         self.vocab_size = int(self.meta.config["vocab_size"])

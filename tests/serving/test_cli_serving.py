@@ -102,3 +102,35 @@ def test_info_json_hides_password(monkeypatch, capsys):
     assert out["versions"]["onnxruntime"] and out["versions"]["numpy"]
     assert "CPUExecutionProvider" in out["providers"]["available"]
     assert out["providers"]["used"] in out["providers"]["available"]
+
+
+def test_eval_of_a_bach_model_scores_music_tokens_not_characters(tiny_bach_model, capsys):
+    """A bach model's vocabulary is words (``S:72``): the session must use the domain's
+    tokenizer, so a chorale corpus is scored token by token with no ``<unk>``."""
+    from pathlib import Path
+
+    from shared_model.domains import get_domain
+    from shared_model.serving.session import ModelSession
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "bach" / "tiny_jsb16th.json"
+    session = ModelSession(tiny_bach_model)
+    assert type(session.tokenizer).__name__ == "MusicTokenizer"
+    val = get_domain("bach").load_corpus(fixture).val
+    ids = session.tokenizer.encode(val[0].text)
+    assert session.tokenizer.unk_id not in ids and len(ids) == len(val[0].text.split())
+    assert main(["eval", str(tiny_bach_model), "--data", str(fixture), "--json"]) == 0
+    out = _json_lines(capsys.readouterr().out)[0]
+    # tokens + <eos> per validation chorale (the mode control is given, not predicted)
+    assert out["tokens"] == sum(len(d.text.split()) + 1 for d in val)
+    assert out["nll_per_token"] < 2.0  # the tiny model learned the fixture's progressions
+
+
+def test_tokenizer_for_keeps_char_vocabularies_as_characters():
+    from shared_model.domains import tokenizer_for
+
+    specials = {"pad": "<pad>", "unk": "<unk>", "bos": "<bos>", "eos": "<eos>"}
+    vocab = list(specials.values())
+    tok = tokenizer_for("shakespeare", [*vocab, "a", "b", " "], specials)
+    assert type(tok).__name__ == "CharTokenizer" and tok.encode("ab") == [4, 5]
+    words = tokenizer_for("no-such-domain", [*vocab, "ab", "c"], specials)
+    assert type(words).__name__ == "CharTokenizer"  # unknown domain: nothing better to use

@@ -23,21 +23,30 @@ _VOICE_GAIN = np.array([1.0, 0.8, 0.8, 0.9])  # soprano leads, inner voices soft
 
 
 def note_wave(pitch: int, seconds: float, voice: int, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """One note's samples (float64, unnormalized): ``seconds`` held plus a release."""
+    """One note's samples (float32, unnormalized): ``seconds`` held plus a release."""
     n_hold = max(int(round(seconds * sr)), 1)
     n_rel = int(_RELEASE_S * sr)
-    t = np.arange(n_hold + n_rel) / sr  # [N]
+    n = np.arange(n_hold + n_rel)
+    t = (n / sr).astype(np.float32)  # [N]
     f0 = 440.0 * 2.0 ** ((pitch - 69) / 12)
     # brightness: upper harmonics fade a little faster in lower voices
     partials = _HARMONICS * np.exp(-0.15 * voice * np.arange(len(_HARMONICS)))
-    k = np.arange(1, len(partials) + 1)[:, None]  # [K, 1]
-    keep = (k[:, 0] * f0) < sr / 2  # no aliasing above Nyquist
-    tone = (partials[keep, None] * np.sin(2 * np.pi * f0 * k[keep] * t)).sum(axis=0)
-    env = 0.65 + 0.35 * np.exp(-t / 0.35)  # a gentle decay towards a sustain level
+    # one sine and cosine of the fundamental (phase wrapped in float64, evaluated in
+    # float32), the harmonics by the angle-addition recurrence: ~4x fewer sin calls
+    phase = (2 * np.pi * ((f0 / sr * n) % 1.0)).astype(np.float32)
+    s1, c1 = np.sin(phase), np.cos(phase)
+    tone = np.zeros(len(n), np.float32)
+    sk, ck = s1, c1
+    for k, amp in enumerate(partials, start=1):
+        if k * f0 >= sr / 2:  # no aliasing above Nyquist
+            break
+        tone += np.float32(amp) * sk
+        sk, ck = sk * c1 + ck * s1, ck * c1 - sk * s1
+    env = np.float32(0.65) + np.float32(0.35) * np.exp(t * np.float32(-1 / 0.35))  # a gentle decay towards a sustain level
     n_att = min(int(_ATTACK_S * sr), n_hold)
     env[:n_att] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(n_att) / max(n_att, 1))
     env[n_hold:] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(n_rel) / max(n_rel, 1))
-    return tone * env * _VOICE_GAIN[voice]
+    return tone * env * np.float32(_VOICE_GAIN[voice])
 
 
 def synthesize(frames: ChoraleFrames, tempo: float, semitones: int = 0,
@@ -50,7 +59,7 @@ def synthesize(frames: ChoraleFrames, tempo: float, semitones: int = 0,
     step = 60.0 / tempo / 4.0  # seconds per frame
     notes = notes_from_frames(frames)
     total = int((len(frames) * step + _TAIL_S + _RELEASE_S) * sr) + 1
-    mix = np.zeros(total, dtype=np.float64)
+    mix = np.zeros(total, dtype=np.float32)
     for n in notes:
         seconds = (n.end - n.start) * step + (_TAIL_S if n.end == len(frames) else 0.0)
         w = note_wave(n.pitch + semitones, seconds, n.voice, sr)

@@ -23,9 +23,9 @@ from shared_model.domains.bach.encoding import (
     frames_to_tokens,
     tokens_to_frames,
 )
+from shared_model.domains.bach.midi import chorale_midi
 from shared_model.domains.bach.pianoroll import piano_roll_png
 from shared_model.domains.bach.request import ChoraleRequest, KeySpec, parse_key
-from shared_model.domains.bach.midi import chorale_midi
 from shared_model.domains.bach.score import build_score, musicxml_text
 from shared_model.errors import InvalidRequest
 
