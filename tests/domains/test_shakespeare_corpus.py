@@ -143,3 +143,23 @@ def test_tiny_shakespeare():
     # the speech of every turn is found verbatim right after its header
     for t in turns[:500]:
         assert text.startswith(f"{t.speaker}:\n{t.text}\n", t.offset)
+
+
+def test_gutenberg_play_converts_to_turns_the_corpus_reads(fixtures_dir):
+    from shared_model.domains.shakespeare.gutenberg import convert_play
+
+    raw = (fixtures_dir / "shakespeare" / "gutenberg_hamlet_excerpt.txt").read_text(encoding="utf-8")
+    play = convert_play(raw, alphabet=set("".join(chr(c) for c in range(32, 127)) + "\n") - {"'"})
+    turns = play.text.split("\n\n")
+    assert turns[0] == "BERNARDO:\nWho's there?".replace("'", "")  # "'" outside the alphabet
+    assert turns[1].startswith("FRANCISCO:\nNay, answer me")
+    assert "[" not in play.text and "Enter" not in play.text and "ACT" not in play.text
+    assert "PERSONS" not in play.text and "Claudius" not in play.text
+    # a speech resumed after a stage direction continues the same turn
+    assert "HORATIO:\nWe do it wrong, being so majestical,\nTo offer it the show of violence." in turns
+    # "King." is no persons-list name but a frequent label; a lone "No." is speech
+    assert play.speakers["KING"] == 3 and play.speakers["HAMLET"] == 1
+    assert turns[-1] == "KING:\nThese words are not mine.\nNo.\n"
+    assert play.dropped_chars["'"] == 3 and play.turns == len(turns) == 12
+    corpus_turns = parse_turns(play.text)
+    assert [t.speaker for t in corpus_turns][:3] == ["BERNARDO", "FRANCISCO", "BERNARDO"]
