@@ -140,3 +140,22 @@ def test_reusing_a_constraint_for_a_shorter_sequence_restarts_it():
     prompt, gen = _decode(con, rng)
     assert con.finished(StepState(prompt, gen, np.zeros(len(TOK.vocab), np.float32)))
     assert not con.finished(StepState(prompt, [], np.zeros(len(TOK.vocab), np.float32)))
+
+
+def test_a_piano_roll_benchmark_model_refuses_to_write_chorales():
+    """A model trained on jsb-chorales-quarter.json has one frame per quarter note: it scores
+    the JSB benchmark but would render four times too fast, so the plan says so."""
+    from shared_model.artifact import ArtifactMeta
+    from shared_model.domains.bach import ChoraleRequest
+    from shared_model.domains.bach.task import plan_chorale
+    from shared_model.errors import InvalidRequest
+
+    vocab = TOK.vocab
+    base = dict(domain="bach", name="jsb-quarter", vocab=vocab, special_tokens=TOK.special_tokens,
+                config={"vocab_size": len(vocab), "embed_dim": 8, "hidden_size": 8, "num_layers": 1,
+                        "dropout": 0.0, "tied": False})
+    roll = ArtifactMeta(**base, corpus={"stats": {"format": "piano roll (pitch sets, voiced by rule)"}})
+    with pytest.raises(InvalidRequest, match="piano-roll.*does not write"):
+        plan_chorale(roll, ChoraleRequest(bars=2))
+    sep = ArtifactMeta(**base, corpus={"stats": {"format": "voice-separated"}})
+    assert plan_chorale(sep, ChoraleRequest(bars=2)).request.bars == 2

@@ -46,5 +46,12 @@ class ChoraleTask:
 def plan_chorale(meta: ArtifactMeta, request: Any) -> ChoraleTask:
     if not isinstance(request, ChoraleRequest):
         raise InvalidRequest(f"a bach model takes a chorale request, not {type(request).__name__}")
+    fmt = str((meta.corpus.get("stats") or {}).get("format", ""))
+    if fmt.startswith("piano roll"):
+        raise InvalidRequest(
+            f"model {meta.name!r} was trained on a JSB piano-roll file ({fmt}): one frame per "
+            "step of that file's grid, not per sixteenth note, so it scores chorales (the JSB "
+            "benchmark) but does not write them; use a model trained on music21 or "
+            "Jsb16thSeparated.json, such as the shipped 'bach'")
     return ChoraleTask(request, MusicTokenizer(meta.vocab, meta.special_tokens),
                        formats=request.formats)
