@@ -211,7 +211,8 @@ def lstm_quarter_nll(model_path: Path, data_path: Path, split: str = "test") -> 
 
 # ---- generated chorales ------------------------------------------------------------
 
-def generated_measures(model: str, n: int, bars: int, temperature: float, seed: int) -> dict[str, Any]:
+def generated_measures(model: str, n: int, bars: int, temperature: float, seed: int,
+                       allow_parallels: bool = False) -> dict[str, Any]:
     """Generate ``n`` chorales and check and measure them."""
     import music21
     from tqdm import tqdm
@@ -226,7 +227,8 @@ def generated_measures(model: str, n: int, bars: int, temperature: float, seed: 
     with tempfile.TemporaryDirectory() as tmp, Studio() as studio:
         for i in tqdm(range(n), desc="chorales", file=sys.stderr, disable=not sys.stderr.isatty()):
             req = GenerateRequest(model, sampling=SamplingConfig(temperature=temperature, seed=seed + i),
-                                  domain_request=ChoraleRequest(bars=bars, formats=("midi", "musicxml")))
+                                  domain_request=ChoraleRequest(bars=bars, formats=("midi", "musicxml"),
+                                                                allow_parallels=allow_parallels))
             t0 = time.perf_counter()
             g = studio.generate(req, record=False)[0]
             seconds.append(time.perf_counter() - t0)
@@ -247,6 +249,7 @@ def generated_measures(model: str, n: int, bars: int, temperature: float, seed: 
             valid += ok
     out = corpus_measures(frames)
     out.update(model=model, temperature=temperature, bars=bars, seed_from=seed,
+               parallels_rule=not allow_parallels,
                valid_midi_and_musicxml=valid / n, ends_on_fermata=fermata_end / n,
                exact_bars=bars_ok / n, median_generate_s=statistics.median(seconds),
                failures=failures[:5])
@@ -297,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--bars", type=int, default=8)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1000, help="first seed of --generate")
+    ap.add_argument("--allow-parallels", action="store_true",
+                    help="--generate without the no-parallel-fifths/octaves decoding rule")
     ap.add_argument("--latency", action="store_true", help="time the 8-bar MIDI+WAV path")
     ap.add_argument("--music21", action="store_true",
                     help="also measure the bundled music21 chorales (first run parses them, ~1 min)")
@@ -316,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jsb_model is not None:
         result["jsb_quarter_lstm"] = lstm_quarter_nll(args.jsb_model, args.data / "jsb-chorales-quarter.json")
     if args.generate:
-        gen = generated_measures(args.model, args.generate, args.bars, args.temperature, args.seed)
+        gen = generated_measures(args.model, args.generate, args.bars, args.temperature, args.seed,
+                                 args.allow_parallels)
         from shared_model.domains.bach.analysis import pitch_class_distance
 
         for name, ref in result["reference"].items():

@@ -26,9 +26,11 @@ from shared_model.cli.generation import run_and_print, sampling_config, sampling
               help="Also write a WAV preview here.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a piano-roll PNG here.")
+@click.option("--allow-parallels", is_flag=True,
+              help="Let the model write parallel fifths/octaves (banned by default).")
 @sampling_options("bach", default_temp=1.0)
 def music(style: str, bars: int, key: str, tempo: float, midi: Path | None,
-          musicxml: Path | None, wav: Path | None, png: Path | None, model: str,
+          musicxml: Path | None, wav: Path | None, png: Path | None, allow_parallels: bool, model: str,
           temperature: float, top_k: int, top_p: float, repetition_penalty: float,
           seed: int | None, n: int, no_save: bool, as_json: bool) -> None:
     """Write a chorale in STYLE (bach): lstmgen music bach --bars 8 -o out.mid --wav out.wav."""
@@ -44,7 +46,8 @@ def music(style: str, bars: int, key: str, tempo: float, midi: Path | None,
             raise click.BadParameter(f"no such directory: {p.parent}", param_hint=str(p))
     wanted = ("midi",) + tuple(f for f, p in (("musicxml", musicxml), ("wav", wav), ("png", png))
                                if p is not None)
-    request = ChoraleRequest(bars=bars, key=key, tempo=tempo, formats=wanted)
+    request = ChoraleRequest(bars=bars, key=key, tempo=tempo, formats=wanted,
+                             allow_parallels=allow_parallels)
     sampling = sampling_config(temperature, top_k, top_p, repetition_penalty, seed)
     gens = run_and_print(GenerateRequest(model, sampling=sampling, n=n, domain_request=request),
                          as_json=as_json, no_save=no_save)

@@ -62,6 +62,14 @@ def test_music_writes_midi_and_wav(bach_model, capsys, tmp_path):
 
     score = music21.converter.parse(str(mid))
     assert len(score.parts) == 4
+    assert "no parallel fifths or octaves" in rec["constraints"]["rules"]
+
+
+def test_music_allow_parallels_drops_the_rule(bach_model, capsys, tmp_path):
+    code, out, err = run(capsys, "music", "bach", "--bars", "1", "--seed", "3", "--allow-parallels",
+                         "-o", str(tmp_path / "c.mid"), "--json")
+    assert code == 0, err
+    assert "no parallel fifths or octaves" not in json.loads(out)["constraints"]["rules"]
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shared_model.domains.bach import ChoraleRequest
-from shared_model.domains.bach.analysis import crossing_frames, range_violations
+from shared_model.domains.bach.analysis import crossing_frames, parallel_counts, range_violations
 from shared_model.domains.bach.constraints import ChoraleConstraint
 from shared_model.domains.bach.encoding import VOICE_RANGES, tokens_to_frames
 from shared_model.domains.bach.tokenizer import MusicTokenizer
@@ -54,6 +54,31 @@ def test_random_logits_always_give_a_valid_chorale(bars, seed):
     assert (rest[:first_sound].all(axis=1)).all() and first_sound <= 15
     rep = con.report()
     assert rep["complete"] and rep["ended_with_fermata"] and rep["frames"] == bars * 16
+    assert parallel_counts(frames.pitches) == (0, 0) and rep["relaxed"] == []
+
+
+def test_parallels_are_banned_by_default_and_allowed_on_request():
+    """Logits that favour moving every voice up a tone from a C major triad in root position
+    with doubled root (C-G-E-C: octaves S/B, fifth A/B...) would write parallels; the default
+    rule refuses them, allow_parallels=True lets the model do it."""
+    opening = ["S:72", "A:67", "T:64", "B:48", "|"]
+    target = {"S:74", "A:69", "T:66", "B:50"}  # everything a whole tone up
+    bias = np.array([8.0 if t in target else 0.0 for t in TOK.vocab], np.float32)
+
+    def run(con):
+        prompt, gen = _decode(con, np.random.default_rng(0), [TOK.token_id(t) for t in opening],
+                              logits_fn=lambda r: bias + r.normal(0, 0.1, len(TOK.vocab)))
+        return tokens_to_frames(TOK.decode(prompt[2:] + gen).split())
+
+    strict = run(ChoraleConstraint(TOK, 1))
+    assert parallel_counts(strict.pitches[:2]) == (0, 0)
+    loose = run(ChoraleConstraint(TOK, 1, no_parallels=False))
+    assert loose.pitches[1].tolist() == [74, 69, 66, 50]
+    assert parallel_counts(loose.pitches[:2])[1] > 0 and parallel_counts(loose.pitches[:2])[0] > 0
+    from shared_model.domains.bach import ChoraleRequest
+
+    assert ChoraleRequest(bars=1).constraint(TOK).no_parallels
+    assert not ChoraleRequest(bars=1, allow_parallels=True).constraint(TOK).no_parallels
 
 
 def test_biased_logits_cannot_break_rules():

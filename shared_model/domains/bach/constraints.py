@@ -5,7 +5,10 @@ Owns the per-step logit mask that keeps generated tokens a valid chorale in the
 in their ranges and never cross (S >= A >= T >= B); a held token only continues the
 previous frame's pitch of that voice; rests appear only as whole leading (pickup) frames;
 the piece is exactly ``bars`` x 16 frames, the last one under a fermata, then ``<eos>``.
-numpy only; never imports music21, torch or training.
+With ``no_parallels`` (the default) a lower voice may not move into a perfect fifth or
+octave/unison with an upper voice that moves the same way from that same interval (the
+parallels of ``analysis.parallel_counts``); if that rule alone would leave a voice no
+pitch, it is relaxed for that step and counted in ``report()["relaxed"]``. numpy only; never imports music21, torch or training.
 
 Per-vocab arrays are built once per tokenizer (``ChoraleVocab``), so one step is a
 handful of numpy operations over one voice's ~70 token ids.
@@ -98,11 +101,13 @@ class ChoraleConstraint:
 
     def __init__(self, tokenizer: CharTokenizer, bars: int, *,
                  ranges: dict[str, tuple[int, int]] | None = None,
-                 vocab: ChoraleVocab | None = None):
+                 vocab: ChoraleVocab | None = None, no_parallels: bool = True):
         if not 1 <= bars <= MAX_BARS:
             raise InvalidRequest(f"bars must be between 1 and {MAX_BARS}, got {bars}")
         self.vocab = vocab or ChoraleVocab(tokenizer)
         self.bars = bars
+        self.no_parallels = no_parallels
+        self.relaxed_steps = 0
         self.total_frames = bars * STEPS_PER_BAR
         self.ranges = dict(ranges or VOICE_RANGES)
         # per voice: tokens inside the requested range (rests handled separately)
@@ -119,6 +124,7 @@ class ChoraleConstraint:
     def _reset(self) -> None:
         self._state = _Progress(cur=np.full(4, -1, np.int16), prev=np.full(4, -1, np.int16))
         self._consumed = 0
+        self.relaxed_steps = 0
 
     # -- state tracking ---------------------------------------------------------------
 
@@ -194,8 +200,33 @@ class ChoraleConstraint:
             allowed = self._in_range[v] & (pitch <= s.cur[v - 1])  # no crossing
         # a tie only continues the previous frame's pitch of this voice
         allowed &= ~held | (pitch == s.prev[v])
+        if self.no_parallels and v > 0 and s.prev[v] >= 0:
+            strict = allowed & ~self._parallels(v, pitch)
+            if strict.any():
+                allowed = strict
+            else:
+                self.relaxed_steps += 1
         mask[self.vocab.voice_ids[v][allowed]] = 0.0
         return mask
+
+    def _parallels(self, v: int, pitch: np.ndarray) -> np.ndarray:
+        """[n] bool over voice ``v``'s candidate pitches: which would make parallel fifths
+        or octaves with an upper voice (both moving the same way, same interval class)."""
+        s = self._state
+        assert s.cur is not None and s.prev is not None
+        bad = np.zeros(len(pitch), dtype=bool)
+        pv = int(s.prev[v])
+        direction = np.sign(pitch.astype(np.int32) - pv)
+        for u in range(v):
+            pu, cu = int(s.prev[u]), int(s.cur[u])
+            if pu < 0 or cu < 0 or cu == pu:
+                continue
+            before = (pu - pv) % 12
+            if before not in (0, 7):
+                continue
+            after = (cu - pitch.astype(np.int32)) % 12
+            bad |= (pitch >= 0) & (direction == np.sign(cu - pu)) & (after == before)
+        return bad
 
     def finished(self, state: StepState) -> bool:
         self._sync(state)
@@ -211,7 +242,9 @@ class ChoraleConstraint:
             "ended_with_fermata": s.frames == self.total_frames and s.last_fermata,
             "rules": ["four voices S A T B per frame", "no voice crossing",
                       "voice ranges", "ties continue the same pitch",
-                      "rests only in a leading pickup", "ends on a fermata frame"],
+                      "rests only in a leading pickup", "ends on a fermata frame"]
+                     + (["no parallel fifths or octaves"] if self.no_parallels else []),
             "ranges": {k: list(v) for k, v in self.ranges.items()},
-            "relaxed": [],
+            "relaxed": ([f"no parallel fifths or octaves ({self.relaxed_steps} steps)"]
+                        if self.relaxed_steps else []),
         }

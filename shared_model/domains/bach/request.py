@@ -80,6 +80,8 @@ class ChoraleRequest:
             transposed, major keys likewise from C major.
         tempo: quarter notes per minute, 20..300.
         formats: which outputs to render (MIDI, MusicXML, WAV, PNG); fewer is faster.
+        allow_parallels: False (default) bans parallel fifths and octaves while decoding
+            (see ``ChoraleConstraint``); True leaves them to the model.
     """
 
     domain: ClassVar[str] = "bach"
@@ -88,6 +90,7 @@ class ChoraleRequest:
     key: str = "C"
     tempo: float = 80.0
     formats: tuple[str, ...] = ("midi", "musicxml", "wav", "png")
+    allow_parallels: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(self.formats))
@@ -117,7 +120,7 @@ class ChoraleRequest:
 
     def constraint(self, tokenizer: CharTokenizer) -> ChoraleConstraint:
         """The decoding constraint for this request (exactly ``bars`` bars, then <eos>)."""
-        return ChoraleConstraint(tokenizer, self.bars)
+        return ChoraleConstraint(tokenizer, self.bars, no_parallels=not self.allow_parallels)
 
     def max_new_tokens(self) -> int:
         """Tokens the decoder needs: five per frame plus ``<eos>``."""
