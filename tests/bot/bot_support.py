@@ -146,6 +146,12 @@ class FakeDiscordSession:
             return _Response(200, msg)
         if call.kind == "delete":
             return _Response(204, None)
+        m = re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", call.path)
+        if m and method == "PUT":  # bulk overwrite: Discord echoes the commands with ids
+            return _Response(200, [{**cmd, "id": str(snowflake()), "application_id": m.group(1),
+                                    "version": str(snowflake()),
+                                    **({"guild_id": m.group(2)} if m.group(2) else {})}
+                                   for cmd in (body or [])])
         return _Response(404, {"message": "Unknown", "code": 0})
 
     def _message(self, body: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
@@ -214,6 +220,10 @@ async def start_bot(config: Any = None, **kwargs: Any) -> tuple[Any, FakeDiscord
     await bot.__aenter__()  # discord.py's own async set-up (loop, state), no login
     session = FakeDiscordSession()
     bot.http._HTTPClient__session = session  # type: ignore[attr-defined]
+    # what HTTPClient.static_login (the login we skip) sets for bot-authenticated requests
+    bot.http.token = "test-token"
+    bot.http._global_over = asyncio.Event()  # type: ignore[attr-defined]
+    bot.http._global_over.set()  # type: ignore[attr-defined]
     bot._connection.application_id = APPLICATION_ID
     # what the gateway's READY would have set: the bot's own user
     bot._connection.user = discord.ClientUser(state=bot._connection, data={
