@@ -275,15 +275,16 @@ def latency(model: str, runs_cold: int = 5, runs_warm: int = 10) -> dict[str, An
             subprocess.run(cmd, check=True, capture_output=True, env=env)
             cold.append(time.perf_counter() - t0)
         warm = []
+        chorale = ChoraleRequest(bars=8, formats=("midi", "wav"))
         with Studio() as studio:
-            studio.generate(GenerateRequest(model, sampling=SamplingConfig(seed=99),
-                                            domain_request=ChoraleRequest(bars=8, formats=("midi", "wav"))),
-                            record=False)
+            def run(seed: int) -> Any:
+                request = GenerateRequest(model, sampling=SamplingConfig(seed=seed), domain_request=chorale)
+                return studio.generate(request, record=False)[0]
+
+            run(99)  # load the model and warm the session
             for i in range(runs_warm):
                 t0 = time.perf_counter()
-                g = studio.generate(GenerateRequest(model, sampling=SamplingConfig(seed=i),
-                                                    domain_request=ChoraleRequest(bars=8, formats=("midi", "wav"))),
-                                    record=False)[0]
+                g = run(i)
                 write_chorale_files(g.result, midi=f"{tmp}/w.mid", wav=f"{tmp}/w.wav")
                 warm.append(time.perf_counter() - t0)
     return {"model": model, "cold_process_s": cold, "cold_process_median_s": statistics.median(cold),

@@ -13,23 +13,14 @@ from __future__ import annotations
 import struct
 
 from shared_model.domains.bach.encoding import ChoraleFrames, notes_from_frames
-from shared_model.domains.bach.request import KeySpec
+from shared_model.domains.bach.request import MAJOR_KEYS, MINOR_KEYS, KeySpec
+from shared_model.domains.bach.score import PART_NAMES
 from shared_model.errors import InvalidRequest
 
 TICKS_PER_QUARTER = 480
 TICKS_PER_FRAME = TICKS_PER_QUARTER // 4  # a frame is a sixteenth note
-PART_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 CHOIR_AAHS = 52  # General MIDI program 53 (0-based 52)
 VELOCITY = 80
-
-# sharps (+) / flats (-) of each key signature, by KeySpec.name
-_FIFTHS = {
-    "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7,
-    "F": -1, "Bb": -2, "Eb": -3, "Ab": -4, "Db": -5, "Gb": -6, "Cb": -7,
-    "Am": 0, "Em": 1, "Bm": 2, "F#m": 3, "C#m": 4, "G#m": 5, "D#m": 6, "A#m": 7,
-    "Dm": -1, "Gm": -2, "Cm": -3, "Fm": -4, "Bbm": -5, "Ebm": -6, "Abm": -7,
-}
-
 
 def _vlq(n: int) -> bytes:
     """MIDI variable-length quantity (7 bits per byte, high bit = more follows)."""
@@ -58,11 +49,15 @@ def _track(events: list[tuple[int, int, bytes]]) -> bytes:
 
 
 def key_signature(key: KeySpec) -> tuple[int, int]:
-    """(sharps/flats, minor flag) of ``key`` for the MIDI key-signature meta event."""
-    try:
-        return _FIFTHS[key.name], int(key.mode == "minor")
-    except KeyError:
-        raise InvalidRequest(f"no MIDI key signature for {key.name}") from None
+    """(sharps/flats, minor flag) of ``key`` for the MIDI key-signature meta event.
+
+    ``MAJOR_KEYS`` / ``MINOR_KEYS`` list the tonics round the circle of fifths: 0-7
+    sharps, then 1-7 flats."""
+    keys = MAJOR_KEYS if key.mode == "major" else MINOR_KEYS
+    if key.tonic not in keys:
+        raise InvalidRequest(f"no MIDI key signature for {key.name}")
+    i = keys.index(key.tonic)
+    return (i if i <= 7 else 7 - i), int(key.mode == "minor")
 
 
 def chorale_midi(frames: ChoraleFrames, key: KeySpec, tempo: float, semitones: int,

@@ -43,14 +43,11 @@ def _interval_to(key: KeySpec, semitones: int) -> Any:
 
 
 def build_score(frames: ChoraleFrames, key: KeySpec, tempo: float, title: str = "Chorale",
-                measures: bool = True, semitones: int | None = None) -> Any:
+                semitones: int | None = None) -> Any:
     """A music21 Score of ``frames`` (written in C major / A minor) in ``key`` at ``tempo``.
 
     ``semitones`` is the transposition (default ``key.semitones_from_reference``; it must
     reach ``key``'s tonic, e.g. +7 or -5 for G major).
-
-    measures=False leaves the parts flat (notes, key, clef, meter, tempo only), faster when
-    no notation is needed; ``add_notation`` completes it later.
     """
     m21 = _music21()
     score = m21.stream.Score()
@@ -81,8 +78,7 @@ def build_score(frames: ChoraleFrames, key: KeySpec, tempo: float, title: str = 
         score.transpose(_interval_to(key, shift), inPlace=True)
     for part in score.parts:
         part.insert(0, m21.key.Key(m21_key if key.mode == "major" else m21_key.lower()))
-    if measures:
-        add_notation(score, len(frames) / 4.0)
+    add_notation(score, len(frames) / 4.0)
     return score
 
 
